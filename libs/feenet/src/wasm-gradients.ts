@@ -1,0 +1,220 @@
+/**
+ * Gradient kernels the tfjs `wasm` backend lacks (4.22), registered so that EfficientNet-B0 can train on it:
+ * Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput.
+ *
+ * Correct first (checked against the `cpu` backend in wasm-gradients.test.ts); speed is issue 7's job.
+ * - Conv2DBackpropFilter (stride 1) reuses wasm's own C++ Conv3DBackpropFilterV2 by viewing NHWC as NDHWC with
+ *   depth 1: no copies, since a TensorInfo is only a (dataId, shape) view of the wasm heap. Other strides loop in JS.
+ * - The depthwise gradients are typed-array loops over the wasm heap, channels innermost (contiguous in NHWC).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+type TensorInfo = tf.TensorInfo;
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+
+let registered = false;
+
+export function registerWasmGradientKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const config of [conv2DBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig]) {
+    // A future tfjs may ship its own kernel: prefer it.
+    if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
+  }
+}
+
+function requireFloat32(info: TensorInfo, what: string): void {
+  if (info.dtype !== 'float32') throw new Error(`${what} must be float32, got ${info.dtype}`);
+}
+
+interface Conv2DBackpropFilterAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+const conv2DBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+    requireFloat32(x, 'x');
+    requireFloat32(dy, 'dy');
+    if (dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+    const wasm = backend as BackendWasm;
+    const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+    const conv3d = tf.getKernel('Conv3DBackpropFilterV2', 'wasm');
+    // wasm's Conv3DBackpropFilterV2 disagrees with cpu for strides > 1 (seen in 4.22), so only stride 1 uses it.
+    if (conv3d && sh === 1 && sw === 1 && (pad === 'same' || pad === 'valid')) {
+      const [b, h, w, c] = x.shape as [number, number, number, number];
+      const [, oh, ow, co] = dy.shape as [number, number, number, number];
+      const dw = conv3d.kernelFunc({
+        inputs: { x: { ...x, shape: [b, 1, h, w, c] }, dy: { ...dy, shape: [b, 1, oh, ow, co] } },
+        attrs: { strides: [1, sh, sw], pad, filterShape: [1, ...filterShape] },
+        backend,
+      }) as TensorInfo;
+      return { dataId: dw.dataId, shape: [...filterShape], dtype: 'float32' };
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number], filterShape, [sh, sw], 1, pad, dimRoundingMode, false, 'channelsLast',
+    );
+    return conv2DBackpropFilterLoops(wasm, x, dy, info);
+  },
+};
+
+/** Fallback for explicit padding: dW[kh,kw,ci,co] = Σ x[b, oh·s+kh−pad, ow·s+kw−pad, ci] · dy[b,oh,ow,co]. */
+function conv2DBackpropFilterLoops(wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const out = wasm.makeOutput(info.filterShape, 'float32');
+  const xv = wasm.typedArrayFromHeap(x) as Float32Array;
+  const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
+  const dwv = wasm.typedArrayFromHeap(out) as Float32Array;
+  dwv.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  for (let kh = 0; kh < filterHeight; kh++) {
+    for (let kw = 0; kw < filterWidth; kw++) {
+      for (let b = 0; b < batchSize; b++) {
+        for (let oh = 0; oh < outHeight; oh++) {
+          const ih = oh * strideHeight - top + kh;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let ow = 0; ow < outWidth; ow++) {
+            const iw = ow * strideWidth - left + kw;
+            if (iw < 0 || iw >= inWidth) continue;
+            const xBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
+            const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
+            for (let ci = 0; ci < inChannels; ci++) {
+              const xval = xv[xBase + ci]!;
+              if (xval === 0) continue;
+              const dwBase = ((kh * filterWidth + kw) * inChannels + ci) * outChannels;
+              for (let co = 0; co < outChannels; co++) dwv[dwBase + co]! += xval * dyv[dyBase + co]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+interface DepthwiseAttrs {
+  strides: [number, number] | number;
+  dilations: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape?: [number, number, number, number];
+  inputShape?: [number, number, number, number];
+}
+
+const depthwiseBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseAttrs;
+    requireFloat32(x, 'x');
+    requireFloat32(dy, 'dy');
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number], filterShape!, strides, dilations, pad, dimRoundingMode, true,
+    );
+    const wasm = backend as BackendWasm;
+    const out = wasm.makeOutput(info.filterShape, 'float32');
+    // Views are taken after makeOutput: allocating may grow the heap and detach older views.
+    const xv = wasm.typedArrayFromHeap(x) as Float32Array;
+    const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
+    const dwv = wasm.typedArrayFromHeap(out) as Float32Array;
+    dwv.fill(0);
+    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+    const { strideHeight, strideWidth, dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
+    const multiplier = outChannels / inChannels;
+    const { top, left } = info.padInfo;
+    for (let b = 0; b < batchSize; b++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ih = oh * strideHeight - top + kh * dilationHeight;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let ow = 0; ow < outWidth; ow++) {
+            const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
+            for (let kw = 0; kw < filterWidth; kw++) {
+              const iw = ow * strideWidth - left + kw * dilationWidth;
+              if (iw < 0 || iw >= inWidth) continue;
+              const xBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
+              const dwBase = (kh * filterWidth + kw) * outChannels;
+              if (multiplier === 1) {
+                for (let c = 0; c < inChannels; c++) dwv[dwBase + c]! += xv[xBase + c]! * dyv[dyBase + c]!;
+              } else {
+                for (let c = 0; c < inChannels; c++) {
+                  const xval = xv[xBase + c]!;
+                  for (let m = 0; m < multiplier; m++) {
+                    const o = c * multiplier + m;
+                    dwv[dwBase + o]! += xval * dyv[dyBase + o]!;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  },
+};
+
+const depthwiseBackpropInputConfig: tf.KernelConfig = {
+  kernelName: 'DepthwiseConv2dNativeBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as DepthwiseAttrs;
+    requireFloat32(dy, 'dy');
+    requireFloat32(filter, 'filter');
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape!, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true,
+    );
+    const wasm = backend as BackendWasm;
+    const out = wasm.makeOutput(info.inShape, 'float32');
+    const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
+    const wv = wasm.typedArrayFromHeap(filter) as Float32Array;
+    const dxv = wasm.typedArrayFromHeap(out) as Float32Array;
+    dxv.fill(0);
+    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+    const { strideHeight, strideWidth, dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
+    const multiplier = outChannels / inChannels;
+    const { top, left } = info.padInfo;
+    // Scatter form of the transposed convolution: each dy element adds into the inputs it was computed from.
+    for (let b = 0; b < batchSize; b++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ih = oh * strideHeight - top + kh * dilationHeight;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let ow = 0; ow < outWidth; ow++) {
+            const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
+            for (let kw = 0; kw < filterWidth; kw++) {
+              const iw = ow * strideWidth - left + kw * dilationWidth;
+              if (iw < 0 || iw >= inWidth) continue;
+              const dxBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
+              const wBase = (kh * filterWidth + kw) * outChannels;
+              if (multiplier === 1) {
+                for (let c = 0; c < inChannels; c++) dxv[dxBase + c]! += dyv[dyBase + c]! * wv[wBase + c]!;
+              } else {
+                for (let c = 0; c < inChannels; c++) {
+                  let sum = 0;
+                  for (let m = 0; m < multiplier; m++) {
+                    const o = c * multiplier + m;
+                    sum += dyv[dyBase + o]! * wv[wBase + o]!;
+                  }
+                  dxv[dxBase + c]! += sum;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  },
+};

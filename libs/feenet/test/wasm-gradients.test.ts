@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '@feenet/feenet';
+
+/** Runs `f` on a backend and returns its outputs as plain arrays. */
+async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = f();
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Deterministic inputs, created fresh on whichever backend is active. */
+function inputs(xShape: number[], wShape: number[], seed: number) {
+  return {
+    x: tf.randomNormal(xShape, 0, 1, 'float32', seed) as tf.Tensor4D,
+    w: tf.randomNormal(wShape, 0, 0.5, 'float32', seed + 1) as tf.Tensor4D,
+  };
+}
+
+const cases = [
+  { name: '3x3 stride 1 same', x: [2, 9, 9, 5], k: 3, stride: 1, pad: 'same' as const },
+  { name: '3x3 stride 2 same, odd size', x: [2, 11, 7, 4], k: 3, stride: 2, pad: 'same' as const },
+  { name: '5x5 stride 2 same, even size', x: [1, 12, 12, 3], k: 5, stride: 2, pad: 'same' as const },
+  { name: '5x5 stride 1 valid', x: [3, 10, 9, 6], k: 5, stride: 1, pad: 'valid' as const },
+  { name: '1x1 stride 1', x: [2, 6, 6, 8], k: 1, stride: 1, pad: 'same' as const },
+];
+
+describe('wasm gradient kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    await selectBackend({ prefer: 'wasm' });
+  });
+
+  for (const c of cases) {
+    it(`conv2d filter and input gradients: ${c.name}`, async () => {
+      const outChannels = 7;
+      const run = () =>
+        tf.tidy(() => {
+          const { x, w } = inputs(c.x, [c.k, c.k, c.x[3]!, outChannels], 42);
+          const loss = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, c.stride, c.pad).square().sum();
+          const [dx, dw] = tf.grads(loss as (...a: tf.Tensor[]) => tf.Tensor)([x, w]);
+          return [dx!, dw!];
+        });
+      const cpu = await on('cpu', run);
+      const wasm = await on('wasm', run);
+      for (let i = 0; i < 2; i++) expect({ output: i, err: maxAbsDiff(cpu[i]!, wasm[i]!) / (1 + Math.max(...cpu[i]!.map(Math.abs))) < 1e-4 }).toEqual({ output: i, err: true });
+    });
+
+    it(`depthwise filter and input gradients: ${c.name}`, async () => {
+      for (const multiplier of [1, 2]) {
+        const run = () =>
+          tf.tidy(() => {
+            const { x, w } = inputs(c.x, [c.k, c.k, c.x[3]!, multiplier], 7);
+            const loss = (xx: tf.Tensor4D, ww: tf.Tensor4D) =>
+              tf.depthwiseConv2d(xx, ww, c.stride, c.pad).square().sum();
+            const [dx, dw] = tf.grads(loss as (...a: tf.Tensor[]) => tf.Tensor)([x, w]);
+            return [dx!, dw!];
+          });
+        const cpu = await on('cpu', run);
+        const wasm = await on('wasm', run);
+        for (let i = 0; i < 2; i++) expect({ output: i, err: maxAbsDiff(cpu[i]!, wasm[i]!) / (1 + Math.max(...cpu[i]!.map(Math.abs))) < 1e-4 }).toEqual({ output: i, err: true });
+      }
+    });
+  }
+
+  it('explicit padding falls back to the loop kernel and still matches', async () => {
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 2], [0, 1], [0, 0]];
+    const run = () =>
+      tf.tidy(() => {
+        const { x, w } = inputs([2, 8, 8, 3], [3, 3, 3, 4], 3);
+        const loss = (ww: tf.Tensor4D) => tf.conv2d(x, ww, 2, pad).square().sum();
+        return [tf.grad(loss as (a: tf.Tensor) => tf.Tensor)(w)];
+      });
+    const cpu = await on('cpu', run);
+    const wasm = await on('wasm', run);
+    expect(maxAbsDiff(cpu[0]!, wasm[0]!) / (1 + Math.max(...cpu[0]!.map(Math.abs)))).toBeLessThan(1e-4);
+  });
+});
