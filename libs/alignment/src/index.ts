@@ -1,0 +1,18 @@
+export { createAligner } from './aligner';
+export type { Aligner, AlignerOptions, AlignedFace, AlignImageResult, StageTimings } from './aligner';
+export { alignFace, DEFAULT_ALIGNED_SIZE } from './align-face';
+export type { AlignFaceOptions, AlignedCrop } from './align-face';
+export { decodeImage, DEFAULT_DECODE_OPTIONS } from './decode';
+export type { DecodeOptions, DecodedImage, DecodeResult } from './decode';
+export { landmarks5From68 } from './detector';
+export type { DetectedFace, DetectionTimings, FaceDetector } from './detector';
+export { createFaceApiDetector, defaultFaceApiModelDir } from './face-api-detector';
+export type { FaceApiDetectorModel, FaceApiDetectorOptions } from './face-api-detector';
+export type { AlignFailure, AlignFailureKind } from './failure';
+export { DEFAULT_QUALITY_THRESHOLDS, passesQuality, qualityIssues, estimateYawDeg, estimateRollDeg, laplacianVariance } from './quality';
+export type { FaceQuality, QualityThresholds } from './quality';
+export { fitSimilarity, applyAffine, invertAffine } from './similarity-transform';
+export { REFERENCE_TEMPLATE, DEFAULT_LANDMARK_WEIGHTS, templateForSize } from './template';
+export { warpAffine } from './warp';
+export type { WarpOptions } from './warp';
+export type { AffineMatrix, Box, FaceLandmarks5, Point, RgbImage } from './types';
