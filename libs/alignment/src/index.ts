@@ -16,3 +16,8 @@ export { REFERENCE_TEMPLATE, DEFAULT_LANDMARK_WEIGHTS, templateForSize } from '.
 export { warpAffine } from './warp';
 export type { WarpOptions } from './warp';
 export type { AffineMatrix, Box, FaceLandmarks5, Point, RgbImage } from './types';
+export { alignFolder, MANIFEST_FILE } from './align-folder';
+export type { AlignFolderOptions, AlignFolderProgress, AlignFolderEvent, AlignFolderSummary } from './align-folder';
+export { readManifest } from './manifest';
+export { cropPath } from './align-file';
+export type { ManifestLine, ManifestFaceLine, ManifestFailureLine, ManifestState } from './manifest';
