@@ -1,4 +1,4 @@
-import { type EmbeddingMatrix, rowOf } from './embeddings';
+import { type EmbeddingMatrix, rowOf, squaredDistanceAt } from './embeddings';
 import type { Gallery } from './gallery';
 
 /** The k nearest rows, nearest first. Parallel typed arrays: no per-face objects. */
@@ -43,7 +43,7 @@ export class ExactIndex implements NeighbourIndex {
     const { k, subset, exclude = -1 } = options;
     if (query.length !== this.dim) throw new RangeError(`query has dim ${query.length}, index has dim ${this.dim}`);
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
-    const q = Float64Array.from(query);
+    const q = Float32Array.from(query);
     const top = new TopK(k);
     const { data, dim } = this;
     if (subset) {
@@ -51,27 +51,18 @@ export class ExactIndex implements NeighbourIndex {
         const row = subset[s]!;
         if (row >= this.count) throw new RangeError(`subset row ${row} out of range`);
         if (row === exclude) continue;
-        const d2 = squaredDistanceToRow(q, data, row * dim, dim);
+        const d2 = squaredDistanceAt(q, 0, data, row * dim, dim);
         if (d2 < top.worst) top.push(row, d2);
       }
     } else {
       for (let row = 0, o = 0; row < this.count; row++, o += dim) {
         if (row === exclude) continue;
-        const d2 = squaredDistanceToRow(q, data, o, dim);
+        const d2 = squaredDistanceAt(q, 0, data, o, dim);
         if (d2 < top.worst) top.push(row, d2);
       }
     }
     return top.result();
   }
-}
-
-function squaredDistanceToRow(q: Float64Array, data: Float32Array, offset: number, dim: number): number {
-  let s = 0;
-  for (let d = 0; d < dim; d++) {
-    const x = q[d]! - data[offset + d]!;
-    s += x * x;
-  }
-  return s;
 }
 
 /** Keeps the k smallest (row, squared distance) pairs in a sorted array; k is small. */
@@ -122,35 +113,78 @@ export interface NeighbourGraphOptions {
 
 /**
  * Exact k nearest neighbours of every row (excluding itself), e.g. for leave-one-out
- * evaluation or as UMAP's kNN graph. O(N²); yields to the event loop between blocks so
- * it can report progress and be cancelled.
+ * evaluation or as UMAP's kNN graph. O(N²/2): each pair's distance is computed once and
+ * offered to both rows' lists. Yields to the event loop between blocks so it can report
+ * progress and be cancelled.
  */
 export async function neighbourGraph(
   matrix: EmbeddingMatrix,
   k: number,
   options: NeighbourGraphOptions = {},
 ): Promise<NeighbourGraph> {
-  const { count } = matrix;
+  const { count, dim, data } = matrix;
   if (!Number.isInteger(k) || k < 1 || k >= count) {
     throw new RangeError(`k must be between 1 and count - 1 (${count - 1}), got ${k}`);
   }
-  const index = new ExactIndex(matrix);
-  const rows = new Uint32Array(count * k);
-  const distances = new Float32Array(count * k);
-  const block = Math.max(64, Math.floor(2_000_000 / Math.max(1, count)));
-  for (let start = 0; start < count; start += block) {
-    options.signal?.throwIfAborted();
-    const end = Math.min(count, start + block);
-    for (let row = start; row < end; row++) {
-      const n = index.search(rowOf(matrix, row), { k, exclude: row });
-      rows.set(n.rows, row * k);
-      distances.set(n.distances, row * k);
+  const lists = new NeighbourLists(count, k);
+  const totalPairs = (count * (count - 1)) / 2;
+  let donePairs = 0;
+  let lastYield = performance.now();
+  for (let i = 0; i < count; i++) {
+    const io = i * dim;
+    for (let j = i + 1, jo = (i + 1) * dim; j < count; j++, jo += dim) {
+      const d2 = squaredDistanceAt(data, io, data, jo, dim);
+      if (d2 < lists.worst[i]!) lists.push(i, j, d2);
+      if (d2 < lists.worst[j]!) lists.push(j, i, d2);
     }
-    options.onProgress?.(end / count);
-    if (end < count) await new Promise<void>((r) => setImmediate(r));
+    donePairs += count - 1 - i;
+    if (performance.now() - lastYield > 50) {
+      options.onProgress?.(donePairs / totalPairs);
+      await new Promise<void>((r) => setImmediate(r));
+      lastYield = performance.now();
+      options.signal?.throwIfAborted();
+    }
   }
   options.signal?.throwIfAborted();
-  return { k, rows, distances };
+  options.onProgress?.(1);
+  const distances = new Float32Array(count * k);
+  for (let i = 0; i < distances.length; i++) distances[i] = Math.sqrt(lists.d2[i]!);
+  return { k, rows: lists.rows, distances };
+}
+
+/** k-nearest lists for every row in flat arrays, each kept sorted by insertion. */
+class NeighbourLists {
+  readonly rows: Uint32Array;
+  readonly d2: Float64Array;
+  readonly worst: Float64Array;
+  private readonly sizes: Uint32Array;
+
+  constructor(
+    count: number,
+    private readonly k: number,
+  ) {
+    this.rows = new Uint32Array(count * k);
+    this.d2 = new Float64Array(count * k);
+    this.worst = new Float64Array(count).fill(Infinity);
+    this.sizes = new Uint32Array(count);
+  }
+
+  push(owner: number, row: number, d2: number): void {
+    const { k } = this;
+    const base = owner * k;
+    const size = this.sizes[owner]!;
+    let i = size < k ? size : k - 1;
+    if (size < k) this.sizes[owner] = size + 1;
+    // Ties keep the earlier-offered (lower) row first, matching ExactIndex's scan order.
+    while (i > 0 && this.d2[base + i - 1]! > d2) {
+      this.d2[base + i] = this.d2[base + i - 1]!;
+      this.rows[base + i] = this.rows[base + i - 1]!;
+      i--;
+    }
+    this.d2[base + i] = d2;
+    this.rows[base + i] = row;
+    if (this.sizes[owner] === k) this.worst[owner] = this.d2[base + k - 1]!;
+  }
 }
 
 export interface SimilarFace {
