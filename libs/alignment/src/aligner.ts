@@ -4,7 +4,8 @@ import { decodeImage, type DecodeOptions } from './decode';
 import type { DetectedFace, FaceDetector } from './detector';
 import { createFaceApiDetector, type FaceApiDetectorOptions } from './face-api-detector';
 import { failure, type AlignFailure } from './failure';
-import { measureQuality, qualityIssues, type FaceQuality, type QualityThresholds } from './quality';
+import { estimateRollDeg, measureQuality, qualityIssues, type FaceQuality, type QualityThresholds } from './quality';
+import { rotateRgb, unturnBox, unturnPoint } from './quarter-turn';
 import type { AffineMatrix, Box, FaceLandmarks5, Point, RgbImage } from './types';
 
 export interface AlignerOptions {
@@ -17,6 +18,11 @@ export interface AlignerOptions {
   /** Least-squares weights of the 5 landmarks (see `alignFace`). */
   weights?: readonly number[];
   borderColor?: readonly [number, number, number];
+  /**
+   * Also detect on the image turned 90°, 180° and 270° and keep, per face, the most upright detection: finds
+   * faces in photos rotated without an EXIF tag, at 4× the detection cost. Default false.
+   */
+  rotationSearch?: boolean;
   /** Thresholds behind each face's `passesQuality`; faces failing them are still returned. */
   qualityThresholds?: Partial<QualityThresholds>;
 }
@@ -73,20 +79,12 @@ export async function createAligner(options: AlignerOptions = {}): Promise<Align
     if (!decoded.ok) return { ok: false, error: decoded.error, timings };
     const img = decoded.image;
 
-    t = performance.now();
     let found: DetectedFace[];
     try {
-      found = await detector.detect(img.detect);
+      found = await detectFaces(img.detect, timings);
     } catch (err) {
       // A model failure on one image (e.g. a degenerate size) must not end a batch.
       return { ok: false, error: failure('corrupt', `detector failed: ${(err as Error).message}`), timings };
-    }
-    const elapsed = performance.now() - t;
-    if (detector.lastTimings) {
-      timings.detectMs = detector.lastTimings.detectMs;
-      timings.landmarksMs = detector.lastTimings.landmarksMs;
-    } else {
-      timings.detectMs = elapsed;
     }
     if (found.length === 0) return { ok: false, error: failure('no-face', `no face found in ${img.width}×${img.height} ${img.format}`), timings };
 
@@ -123,6 +121,47 @@ export async function createAligner(options: AlignerOptions = {}): Promise<Align
     return { ok: true, faces, width: img.width, height: img.height, format: img.format, timings };
   }
 
+  async function detectOnce(image: RgbImage, timings: StageTimings): Promise<DetectedFace[]> {
+    const t = performance.now();
+    const faces = await detector.detect(image);
+    const elapsed = performance.now() - t;
+    timings.detectMs += detector.lastTimings?.detectMs ?? elapsed;
+    timings.landmarksMs += detector.lastTimings?.landmarksMs ?? 0;
+    return faces;
+  }
+
+  async function detectFaces(image: RgbImage, timings: StageTimings): Promise<DetectedFace[]> {
+    if (!options.rotationSearch) return detectOnce(image, timings);
+    const candidates: { face: DetectedFace; tilt: number }[] = [];
+    for (const turn of [0, 90, 180, 270] as const) {
+      for (const face of await detectOnce(rotateRgb(image, turn), timings)) {
+        // Landmark models are trained on upright faces: the detection with the least roll in its own frame wins.
+        const tilt = Math.abs(estimateRollDeg(face.landmarks));
+        const back = (p: Point) => unturnPoint(p, turn, image.width, image.height);
+        candidates.push({
+          tilt,
+          face: {
+            box: unturnBox(face.box, turn, image.width, image.height),
+            score: face.score,
+            landmarks: mapLandmarks(face.landmarks, back),
+            ...(face.landmarks68 ? { landmarks68: face.landmarks68.map(back) } : {}),
+          },
+        });
+      }
+    }
+    candidates.sort((a, b) => a.tilt - b.tilt);
+    const kept: DetectedFace[] = [];
+    for (const { face } of candidates) {
+      const c = eyeMid(face.landmarks);
+      const duplicate = kept.some((k) => {
+        const d = eyeMid(k.landmarks);
+        return Math.hypot(c.x - d.x, c.y - d.y) < 0.5 * Math.max(k.box.width, face.box.width);
+      });
+      if (!duplicate) kept.push(face);
+    }
+    return kept;
+  }
+
   return {
     description: detector.description,
     ...(faceApiDetector ? { backend: faceApiDetector.backend } : {}),
@@ -135,6 +174,10 @@ export async function createAligner(options: AlignerOptions = {}): Promise<Align
       detector.dispose?.();
     },
   };
+}
+
+function eyeMid(l: FaceLandmarks5): Point {
+  return { x: (l.leftEye.x + l.rightEye.x) / 2, y: (l.leftEye.y + l.rightEye.y) / 2 };
 }
 
 function mapLandmarks(l: FaceLandmarks5, f: (p: Point) => Point): FaceLandmarks5 {
