@@ -81,7 +81,13 @@ export function kMeans(matrix: EmbeddingMatrix, k: number, options: KMeansOption
   };
 }
 
-/** Greedy k-means++: each new centre is the best of 2 + ln K candidates drawn ∝ D². */
+/**
+ * Greedy k-means++: each new centre is the best of 2 + ln K candidates drawn ∝ D².
+ * A point whose own centre is at least twice its current distance away from a candidate
+ * cannot get closer to that candidate (triangle inequality), so its distance is skipped;
+ * the result is identical to evaluating every point. This pays off on clustered data;
+ * on uniform random 16-d data distances concentrate and it rarely triggers.
+ */
 function kMeansPlusPlus(matrix: EmbeddingMatrix, k: number, random: RandomSource): Float32Array {
   const { dim, count, data } = matrix;
   const centres = new Float32Array(k * dim);
@@ -89,10 +95,14 @@ function kMeansPlusPlus(matrix: EmbeddingMatrix, k: number, random: RandomSource
   const first = Math.floor(random() * count);
   centres.set(data.subarray(first * dim, (first + 1) * dim), 0);
   const closest = new Float64Array(count);
+  const owner = new Uint32Array(count);
   for (let i = 0; i < count; i++) closest[i] = sqDist(data, i * dim, data, first * dim, dim);
   const cumulative = new Float64Array(count);
   const candidateD2 = new Float64Array(count);
+  const candidateOwner = new Uint32Array(count);
   const bestD2 = new Float64Array(count);
+  const bestOwner = new Uint32Array(count);
+  const toCentre = new Float64Array(k);
   for (let c = 1; c < k; c++) {
     let total = 0;
     for (let i = 0; i < count; i++) cumulative[i] = total += closest[i]!;
@@ -101,21 +111,33 @@ function kMeansPlusPlus(matrix: EmbeddingMatrix, k: number, random: RandomSource
     for (let t = 0; t < trials; t++) {
       // All points already coincide with a centre: any pick is as good as another.
       const row = total > 0 ? upperBound(cumulative, random() * total) : Math.floor(random() * count);
-      let pot = 0;
       const o = row * dim;
+      for (let j = 0; j < c; j++) toCentre[j] = sqDist(data, o, centres, j * dim, dim);
+      let pot = 0;
       for (let i = 0; i < count; i++) {
-        const d = Math.min(closest[i]!, sqDist(data, i * dim, data, o, dim));
+        let d = closest[i]!;
+        let who = owner[i]!;
+        if (toCentre[who]! < 4 * d) {
+          const e = sqDist(data, i * dim, data, o, dim);
+          if (e < d) {
+            d = e;
+            who = c;
+          }
+        }
         candidateD2[i] = d;
+        candidateOwner[i] = who;
         pot += d;
       }
       if (pot < bestPot) {
         bestPot = pot;
         bestRow = row;
         bestD2.set(candidateD2);
+        bestOwner.set(candidateOwner);
       }
     }
     centres.set(data.subarray(bestRow * dim, (bestRow + 1) * dim), c * dim);
     closest.set(bestD2);
+    owner.set(bestOwner);
   }
   return centres;
 }

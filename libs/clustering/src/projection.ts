@@ -7,6 +7,7 @@ import { type EmbeddingMatrix, decodeFloat32LE, encodeFloat32LE } from './embedd
 import type { Gallery } from './gallery';
 import { seededRandom } from './prng';
 import { neighbourGraph } from './search';
+import { useFastFuzzyGraph } from './umap-graph';
 
 export interface ProjectionParams {
   /** UMAP neighbourhood size. Default 15. */
@@ -107,6 +108,7 @@ export async function projectEmbeddings(
     random,
     ...(params.nEpochs !== null ? { nEpochs: params.nEpochs } : {}),
   });
+  useFastFuzzyGraph(umap);
   const rows: number[][] = Array.from({ length: count }, (_, i) => Array.from(data.subarray(i * dim, (i + 1) * dim)));
   if (count <= exactNeighboursUpTo) {
     const k = params.nNeighbors - 1;
