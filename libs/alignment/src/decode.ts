@@ -12,7 +12,7 @@ export interface DecodeOptions {
   maxDetectSide?: number;
   /**
    * Images whose longest side is below this are upscaled to it and padded by half that on each side with
-   * grey before detection: detectors miss faces that fill a tiny frame (e.g. 48×48 FER crops). Default 160.
+   * grey before detection: detectors miss faces that fill a tiny frame (e.g. 48×48 FER crops). Default 96.
    */
   minDetectSide?: number;
 }
@@ -41,7 +41,7 @@ export const DEFAULT_DECODE_OPTIONS: Required<DecodeOptions> = {
   maxInputPixels: 100_000_000,
   maxWorkingPixels: 40_000_000,
   maxDetectSide: 1024,
-  minDetectSide: 160,
+  minDetectSide: 96,
 };
 
 /** Decodes JPEG/PNG/WebP (and other raster formats sharp reads) of any orientation and colour space to sRGB. */
