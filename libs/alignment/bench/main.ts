@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAligner, type AlignerOptions, type StageTimings } from '@feenet/alignment';
+import { createAligner, type AlignerOptions, type StageTimings } from '../src/index';
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

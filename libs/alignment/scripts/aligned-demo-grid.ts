@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { createAligner, templateForSize, type AlignedFace } from '@feenet/alignment';
+import { createAligner, templateForSize, type AlignedFace } from '../src/index';
 
 const require = createRequire(import.meta.url);
 const TILE = 112;

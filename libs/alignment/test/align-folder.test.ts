@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alignFolder, MANIFEST_FILE, readManifest, type ManifestLine } from '@feenet/alignment';
+import { alignFolder, MANIFEST_FILE, readManifest, type ManifestLine } from '../src/index';
 
 const require = createRequire(import.meta.url);
 const demo = (i: number) => require.resolve(`@vladmandic/face-api/demo/sample${i}.jpg`);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAligner, decodeImage, type Aligner } from '@feenet/alignment';
+import { createAligner, decodeImage, type Aligner } from '../src/index';
 
 const require = createRequire(import.meta.url);
 const sample1 = require.resolve('@vladmandic/face-api/demo/sample1.jpg');

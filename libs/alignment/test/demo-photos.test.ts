@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyAffine, createAligner, type AlignedFace, type Aligner, type RgbImage } from '@feenet/alignment';
+import { applyAffine, createAligner, type AlignedFace, type Aligner, type RgbImage } from '../src/index';
 
 // The face-api package's demo photos, read in place (never copied into the repository).
 const require = createRequire(import.meta.url);

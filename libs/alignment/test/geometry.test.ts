@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignFace, applyAffine, fitSimilarity, invertAffine, templateForSize, warpAffine, type Point, type RgbImage } from '@feenet/alignment';
+import { alignFace, applyAffine, fitSimilarity, invertAffine, templateForSize, warpAffine, type Point, type RgbImage } from '../src/index';
 
 const similarity = (s: number, deg: number, tx: number, ty: number) => {
   const r = (deg * Math.PI) / 180;
