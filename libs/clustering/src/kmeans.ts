@@ -19,6 +19,12 @@ export interface KMeansOptions {
    * Iteration also stops as soon as no point changes cluster.
    */
   readonly tolerance?: number;
+  /**
+   * Bounds used to skip distance computations; both give plain Lloyd's result. 'elkan' keeps
+   * N × K bounds (fastest for K up to hundreds), 'hamerly' keeps 2 per point (small memory).
+   * Default 'auto': Elkan unless N × K exceeds 16M.
+   */
+  readonly acceleration?: 'auto' | 'elkan' | 'hamerly';
 }
 
 export interface KMeansCluster {
@@ -50,7 +56,14 @@ export interface KMeansResult {
  * distance), so the hot loops are written out; ml-kmeans is kept as a test reference.
  */
 export function kMeans(matrix: EmbeddingMatrix, k: number, options: KMeansOptions = {}): KMeansResult {
-  const { seed = 1, restarts = 3, maxIterations = 300, tolerance = 1e-4, screenIterations = 10 } = options;
+  const {
+    seed = 1,
+    restarts = 3,
+    maxIterations = 300,
+    tolerance = 1e-4,
+    screenIterations = 10,
+    acceleration = 'auto',
+  } = options;
   const { count } = matrix;
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`K must be a positive integer, got ${k}`);
   if (k > count) throw new RangeError(`K (${k}) is larger than the number of points (${count})`);
@@ -62,7 +75,8 @@ export function kMeans(matrix: EmbeddingMatrix, k: number, options: KMeansOption
   // changes later, so this keeps most of the benefit of restarts at a fraction of the cost.
   let best: { run: LloydRun; inertia: number } | undefined;
   for (let r = 0; r < restarts; r++) {
-    const run = new LloydRun(matrix, k, kMeansPlusPlus(matrix, k, random));
+    const useElkan = acceleration === 'elkan' || (acceleration === 'auto' && matrix.count * k <= ELKAN_MAX_BOUNDS);
+    const run = new LloydRun(matrix, k, kMeansPlusPlus(matrix, k, random), useElkan);
     run.advance(restarts === 1 ? maxIterations : Math.min(screenIterations, maxIterations), shiftLimit);
     const inertia = run.inertia();
     if (!best || inertia < best.inertia) best = { run, inertia };
@@ -173,9 +187,10 @@ class LloydRun {
     private readonly matrix: EmbeddingMatrix,
     k: number,
     initial: Float32Array,
+    useElkan: boolean,
   ) {
     this.state = new LloydState(matrix, k, initial);
-    this.step = matrix.count * k <= ELKAN_MAX_BOUNDS ? elkan(this.state) : hamerly(this.state);
+    this.step = useElkan ? elkan(this.state) : hamerly(this.state);
   }
 
   get centres(): Float32Array {

@@ -50,6 +50,15 @@ describe('kMeans', () => {
     }
   });
 
+  it('gives the same result with Elkan and Hamerly acceleration', () => {
+    const data = randomUnitVectors(2000, 16, 9);
+    const elkan = kMeans(data, 30, { seed: 4, acceleration: 'elkan' });
+    const hamerly = kMeans(data, 30, { seed: 4, acceleration: 'hamerly' });
+    expect(elkan.iterations).toBeGreaterThan(5);
+    expect(Array.from(hamerly.assignments)).toEqual(Array.from(elkan.assignments));
+    expect(hamerly.inertia).toBeCloseTo(elkan.inertia, 9);
+  });
+
   it('agrees with ml-kmeans on blobs and is no worse on unstructured data', () => {
     const rows = Array.from({ length: matrix.count }, (_, i) => Array.from(rowOf(matrix, i)));
     const reference = mlKMeans(rows, 5, { seed: 3 });
