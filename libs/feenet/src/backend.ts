@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
 /** The TensorFlow.js backends FEENet can run on, fastest first. */
@@ -75,7 +76,7 @@ async function tryBackend(name: BackendName, unavailable: readonly string[]): Pr
     case 'wasm': {
       if (unavailable.includes('@tensorflow/tfjs-backend-wasm')) return { ok: false, reason: 'not installed' };
       try {
-        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        const wasm = wasmBackend;
         const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
         wasm.setWasmPaths(`${dist}/`);
         registerWasmGradientKernels();

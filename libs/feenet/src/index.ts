@@ -1,2 +1,41 @@
+// Backends
 export { selectBackend, describeBackend, BACKENDS } from './backend';
 export type { BackendName, BackendReport, BackendOptions } from './backend';
+export { registerWasmGradientKernels } from './wasm-gradients';
+
+// The model
+export { buildFeenet, countParameters, describeModel, loadWeightsByName, BACKBONES, EMBEDDING_DIM, isBackboneName } from './model/feenet';
+export type { BackboneName, ModelSpec, ParameterCount, WeightLoadReport } from './model/feenet';
+export { efficientNetB0, EFFICIENTNET_B0_BLOCKS } from './model/efficientnet';
+export type { BlockArgs, EfficientNetOptions } from './model/efficientnet';
+export { L2Normalize, ChannelNormalization } from './model/custom-layers';
+export { embed } from './model/embed';
+export { saveLayersModel, loadLayersModel } from './model/persistence';
+export { extractFaceApiFeatures, loadFaceApiNets, FACEAPI_INPUT_SIZE } from './backbones/faceapi';
+
+// Loss and metric
+export { tripletLoss, DEFAULT_MARGIN } from './training/triplet-loss';
+export { tripletAccuracy, predictsTriplet, embeddingSpread } from './training/triplet-accuracy';
+export type { TripletAccuracy } from './training/triplet-accuracy';
+
+// Datasets: one format for every source
+export { TRIPLET_TYPES, SPLITS } from './dataset/types';
+export type { DatasetInfo, FaceRecord, Split, Triplet, TripletType } from './dataset/types';
+export { readDataset, datasetExists, DatasetWriter, DatasetError } from './dataset/store';
+export type { Dataset } from './dataset/store';
+export { generateSyntheticDataset, simulateRaters, sampleExpression, DEFAULT_SYNTHETIC_OPTIONS, EXPRESSION_PROTOTYPES } from './dataset/synthetic-dataset';
+export type { SyntheticOptions, SyntheticSummary } from './dataset/synthetic-dataset';
+export { renderFace, randomIdentity, randomPose } from './dataset/synthetic-face';
+export type { ExpressionParams } from './dataset/synthetic-face';
+export { SeededRandom } from './dataset/random';
+export { readFaceImage, readFaceImages } from './inputs/face-images';
+
+// Training runs and experiments
+export { DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, ConfigError } from './training/config';
+export type { TrainConfig, DatasetConfig } from './training/config';
+export { train, evaluateExperiment, ensureDataset, learningRateAt, NonFiniteLossError, TrainingStopped, COLLAPSE_SPREAD } from './training/train';
+export type { TrainEvent, TrainOptions, TrainResult, RunEvaluation } from './training/train';
+export { Experiment, listExperiments } from './training/experiment';
+export type { RunSummary, MetricLine, EvalMetric, StepMetric, LoopState } from './training/experiment';
+export { loadFaceInputs, gatherInputs } from './training/face-inputs';
+export type { FaceInputs } from './training/face-inputs';

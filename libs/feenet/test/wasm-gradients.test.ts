@@ -21,8 +21,8 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 /** Deterministic inputs, created fresh on whichever backend is active. */
 function inputs(xShape: number[], wShape: number[], seed: number) {
   return {
-    x: tf.randomNormal(xShape, 0, 1, 'float32', seed) as tf.Tensor4D,
-    w: tf.randomNormal(wShape, 0, 0.5, 'float32', seed + 1) as tf.Tensor4D,
+    x: tf.randomNormal(xShape as [number, number, number, number], 0, 1, "float32", seed) as tf.Tensor4D,
+    w: tf.randomNormal(wShape as [number, number, number, number], 0, 0.5, 'float32', seed + 1) as tf.Tensor4D,
   };
 }
 

@@ -1,0 +1,81 @@
+/**
+ * The `faceapi` backbone: feature extractors of networks pretrained on real faces, shipped inside
+ * `@vladmandic/face-api` (its landmark-68 and expression nets each end in a 256-d pooled feature). Frozen:
+ * features are computed once per face and cached, and only the FEENet head trains on them.
+ */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+export const FACEAPI_EXTRACTORS = ['landmark68', 'expression'] as const;
+export type FaceApiExtractor = (typeof FACEAPI_EXTRACTORS)[number];
+export const FACEAPI_FEATURES_PER_EXTRACTOR = 256;
+/** The nets' own input side: faces are resized to it. */
+export const FACEAPI_INPUT_SIZE = 112;
+/**
+ * The region of an aligned crop (eyes level at 0.40·size, 0.31·size apart) that matches the tight detector
+ * boxes face-api's nets were trained on, as [top, left, bottom, right] fractions. Measured on synthetic faces:
+ * ridge regression from the features to the expression parameters reached R² 0.64–0.90 on this crop against
+ * 0.26–0.73 on the whole aligned image.
+ */
+export const FACEAPI_FACE_BOX = [0.16, 0.125, 0.96, 0.875] as const;
+
+interface FeatureNet {
+  faceFeatureExtractor: { forwardInput(input: unknown): tf.Tensor };
+  loadFromDisk(dir: string): Promise<void>;
+  isLoaded: boolean;
+}
+interface FaceApiModule {
+  nets: { faceLandmark68Net: FeatureNet; faceExpressionNet: FeatureNet };
+  toNetInput(inputs: tf.Tensor3D[]): Promise<unknown>;
+}
+
+const require = createRequire(import.meta.url);
+let faceapi: FaceApiModule | undefined;
+
+/** Loads face-api (its node-wasm build shares our @tensorflow/tfjs instance and so our backend) and both nets. */
+export async function loadFaceApiNets(): Promise<FaceApiModule> {
+  if (!faceapi) {
+    faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
+  }
+  const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  for (const net of [faceapi.nets.faceLandmark68Net, faceapi.nets.faceExpressionNet]) {
+    if (!net.isLoaded) await net.loadFromDisk(modelDir);
+  }
+  return faceapi;
+}
+
+/**
+ * Features of a batch of aligned faces: [n, h, w, 3] RGB in [0, 255] → row-major [n, 256 × extractors].
+ * The tensors face-api makes are all released before returning.
+ */
+export async function extractFaceApiFeatures(
+  images: tf.Tensor4D,
+  extractors: readonly FaceApiExtractor[] = FACEAPI_EXTRACTORS,
+): Promise<Float32Array> {
+  const api = await loadFaceApiNets();
+  const n = images.shape[0];
+  const nets = extractors.map((name) => (name === 'landmark68' ? api.nets.faceLandmark68Net : api.nets.faceExpressionNet));
+  const resized = tf.tidy(() =>
+    tf.image.cropAndResize(
+      images,
+      tf.tensor2d(Array.from({ length: n }, () => [...FACEAPI_FACE_BOX])),
+      tf.range(0, n, 1, 'int32') as tf.Tensor1D,
+      [FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE],
+    ),
+  );
+  const singles = tf.unstack(resized) as tf.Tensor3D[];
+  try {
+    const input = await api.toNetInput(singles);
+    const combined = tf.tidy(() => {
+      const parts = nets.map((net) => net.faceFeatureExtractor.forwardInput(input).reshape([n, -1]));
+      return tf.concat(parts, 1);
+    });
+    const values = (await combined.data()) as Float32Array;
+    combined.dispose();
+    return values;
+  } finally {
+    tf.dispose(singles);
+    resized.dispose();
+  }
+}

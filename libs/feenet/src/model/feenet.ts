@@ -1,0 +1,146 @@
+/**
+ * FEENet: a backbone, then Dense 512 → Dense 16 → L2 normalisation, giving 16-d expression embeddings.
+ * The head, loss, metric and outputs are the same whatever the backbone; backbones are chosen by name.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ChannelNormalization, L2Normalize } from './custom-layers';
+import { efficientNetB0 } from './efficientnet';
+
+export const EMBEDDING_DIM = 16;
+
+/** The backbones experiments can compare, by name. */
+export const BACKBONES = {
+  'efficientnet-b0': {
+    kind: 'image',
+    description: 'EfficientNet-B0 (the paper): trained end to end on aligned face images',
+  },
+  faceapi: {
+    kind: 'features',
+    description:
+      "face-api's landmark-68 and expression feature extractors, pretrained on real faces, frozen: 256 + 256 pooled features computed once per face",
+  },
+} as const;
+export type BackboneName = keyof typeof BACKBONES;
+
+export function isBackboneName(name: string): name is BackboneName {
+  return Object.hasOwn(BACKBONES, name);
+}
+
+/** What a model consumes: aligned images of a given size, or precomputed frozen-backbone features. */
+export type ModelSpec =
+  | { backbone: 'efficientnet-b0'; inputSize: number; dropConnectRate?: number }
+  | {
+      backbone: 'faceapi';
+      featureDim: number;
+      /** Training-set statistics; standardising inside the model keeps a saved model self-contained. */
+      featureMean: number[];
+      featureVariance: number[];
+    };
+
+export interface HeadOptions {
+  hiddenUnits?: number;
+  embeddingDim?: number;
+  /** Dropout on the backbone features during training: a frozen backbone's head otherwise memorises faces. */
+  dropout?: number;
+}
+
+/** FEENet's head: FC 512 (ReLU) → FC 16 → L2 normalisation, named so checkpoints read plainly. */
+function feenetHead(features: tf.SymbolicTensor, options: HeadOptions = {}): tf.SymbolicTensor {
+  const { hiddenUnits = 512, embeddingDim = EMBEDDING_DIM, dropout = 0 } = options;
+  let x = features;
+  if (dropout > 0) x = tf.layers.dropout({ rate: dropout, name: 'feenet_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: hiddenUnits, activation: 'relu', kernelInitializer: 'heNormal', name: 'feenet_fc512' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: embeddingDim, kernelInitializer: 'glorotNormal', name: 'feenet_fc16' }).apply(x) as tf.SymbolicTensor;
+  return new L2Normalize({ name: 'feenet_l2norm' }).apply(x) as tf.SymbolicTensor;
+}
+
+export function buildFeenet(spec: ModelSpec, head: HeadOptions = {}): tf.LayersModel {
+  switch (spec.backbone) {
+    case 'efficientnet-b0': {
+      const { input, features } = efficientNetB0({ inputSize: spec.inputSize, dropConnectRate: spec.dropConnectRate ?? 0.2 });
+      return tf.model({ inputs: input, outputs: feenetHead(features, head), name: 'feenet_efficientnet_b0' });
+    }
+    case 'faceapi': {
+      if (spec.featureMean.length !== spec.featureDim || spec.featureVariance.length !== spec.featureDim) {
+        throw new Error(`feature statistics must have ${spec.featureDim} entries`);
+      }
+      const input = tf.input({ shape: [spec.featureDim], name: 'input_features' });
+      const standardised = new ChannelNormalization({
+        name: 'feature_standardization',
+        mean: spec.featureMean,
+        variance: spec.featureVariance,
+      }).apply(input) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: feenetHead(standardised, head), name: 'feenet_faceapi' });
+    }
+  }
+}
+
+export interface ParameterCount {
+  total: number;
+  trainable: number;
+  backbone: number;
+  head: number;
+}
+
+const HEAD_LAYERS = new Set(['feenet_dropout', 'feenet_fc512', 'feenet_fc16', 'feenet_l2norm']);
+
+export function countParameters(model: tf.LayersModel): ParameterCount {
+  let head = 0;
+  let backbone = 0;
+  for (const layer of model.layers) {
+    const n = layer.countParams();
+    if (HEAD_LAYERS.has(layer.name)) head += n;
+    else backbone += n;
+  }
+  const trainable = model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+  return { total: head + backbone, trainable, backbone, head };
+}
+
+/** A layer-by-layer listing like Keras' `model.summary()`, plus the parameter split. */
+export function describeModel(model: tf.LayersModel): string {
+  const rows = model.layers.map((layer) => {
+    const shape = JSON.stringify(layer.outputShape).replaceAll('null', 'None');
+    return `${layer.name.padEnd(28)} ${layer.getClassName().padEnd(22)} ${shape.padEnd(22)} ${layer.countParams().toLocaleString('en-US').padStart(10)}`;
+  });
+  const count = countParameters(model);
+  const m = (n: number) => `${(n / 1e6).toFixed(3)} M`;
+  return [
+    `${'layer'.padEnd(28)} ${'type'.padEnd(22)} ${'output'.padEnd(22)} ${'params'.padStart(10)}`,
+    ...rows,
+    '',
+    `parameters: ${count.total.toLocaleString('en-US')} (${m(count.total)}): backbone ${m(count.backbone)}, head ${m(count.head)}; trainable ${count.trainable.toLocaleString('en-US')}`,
+  ].join('\n');
+}
+
+export interface WeightLoadReport {
+  loadedLayers: string[];
+  shapeMismatches: string[];
+  /** Layers of ours with weights that the source did not have (e.g. the FEENet head for ImageNet weights). */
+  missingLayers: string[];
+}
+
+/**
+ * Copies weights layer by layer, matching names, from a source model (e.g. Keras EfficientNetB0 ImageNet
+ * weights converted with tensorflowjs_converter). Unmatched layers keep their initialisation.
+ */
+export function loadWeightsByName(target: tf.LayersModel, source: tf.LayersModel): WeightLoadReport {
+  const report: WeightLoadReport = { loadedLayers: [], shapeMismatches: [], missingLayers: [] };
+  const sourceLayers = new Map(source.layers.map((l) => [l.name, l]));
+  for (const layer of target.layers) {
+    if (layer.weights.length === 0) continue;
+    const from = sourceLayers.get(layer.name);
+    if (!from || from.weights.length !== layer.weights.length) {
+      report.missingLayers.push(layer.name);
+      continue;
+    }
+    const values = from.getWeights();
+    const fits = values.every((v, i) => tf.util.arraysEqual(v.shape, layer.weights[i]!.shape as number[]));
+    if (!fits) {
+      report.shapeMismatches.push(layer.name);
+      continue;
+    }
+    layer.setWeights(values);
+    report.loadedLayers.push(layer.name);
+  }
+  return report;
+}

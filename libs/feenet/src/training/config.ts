@@ -1,0 +1,121 @@
+/**
+ * Everything a training run depends on, in one typed object: defaults here, then `--config <json>`, then
+ * flags. `config.json` in the experiment folder is exactly this object.
+ */
+import { isBackboneName, type BackboneName } from '../model/feenet';
+import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '../dataset/synthetic-dataset';
+
+export type DatasetConfig =
+  /** Generated on demand under `root` when missing (the embedded default). */
+  | { source: 'synthetic'; root: string; synthetic: SyntheticOptions }
+  /** Any dataset already in the shared format (prepared FEC, labelled folders). */
+  | { source: 'prepared'; root: string };
+
+export interface TrainConfig {
+  /** Folder name under `experimentsDir`; default: a timestamp plus the backbone. */
+  runId: string;
+  experimentsDir: string;
+  dataset: DatasetConfig;
+  backbone: BackboneName;
+  /** Side of the face images fed to an image backbone (EfficientNet-B0: 224 in the paper). */
+  inputSize: number;
+  /** A tfjs layers model.json (e.g. Keras ImageNet B0 converted) whose weights load by layer name. */
+  initWeights: string | null;
+  /** Dropout on the backbone features in training (before FC 512). */
+  headDropout: number;
+  /** Triplets per step; each step embeds 3 × this many faces in one batch. */
+  batchTriplets: number;
+  epochs: number;
+  /** Steps per epoch; null = one pass over the training triplets. */
+  stepsPerEpoch: number | null;
+  learningRate: number;
+  /** Linear warm-up steps, then cosine decay to `minLearningRate` at the last step. */
+  warmupSteps: number;
+  minLearningRate: number;
+  margin: number;
+  /** Only triplets whose rater agreement reaches this share are used (the paper keeps ≥ 2/3). */
+  minAgreement: number;
+  logEvery: number;
+  checkpointEvery: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  runId: '',
+  experimentsDir: 'experiments',
+  dataset: { source: 'synthetic', root: 'data/synthetic', synthetic: DEFAULT_SYNTHETIC_OPTIONS },
+  backbone: 'faceapi',
+  inputSize: 112,
+  initWeights: null,
+  headDropout: 0.5,
+  batchTriplets: 64,
+  epochs: 6,
+  stepsPerEpoch: null,
+  learningRate: 1e-3,
+  warmupSteps: 100,
+  minLearningRate: 1e-5,
+  margin: 0.2,
+  minAgreement: 2 / 3,
+  logEvery: 25,
+  checkpointEvery: 200,
+  seed: 1,
+};
+
+/**
+ * Presets name whole configurations. `paper`: FEENet as published, EfficientNet-B0 at 224 px on FEC; meant
+ * for a GPU through tfjs-node-gpu (B0 from scratch collapses on a CPU budget: see the README).
+ */
+export const PRESETS: Record<string, Partial<TrainConfig>> = {
+  default: {},
+  paper: {
+    backbone: 'efficientnet-b0',
+    inputSize: 224,
+    dataset: { source: 'prepared', root: 'data/fec' },
+    headDropout: 0,
+    batchTriplets: 30,
+    epochs: 50,
+    learningRate: 5e-4,
+    warmupSteps: 1000,
+    checkpointEvery: 500,
+  },
+};
+
+export class ConfigError extends Error {
+  override name = 'UsageError';
+}
+
+/** Merges layers left to right (nested `dataset` objects are replaced whole, not merged). */
+export function mergeConfig(...layers: Partial<TrainConfig>[]): TrainConfig {
+  return Object.assign({}, DEFAULT_TRAIN_CONFIG, ...layers) as TrainConfig;
+}
+
+/** Checks every field and names the first problem plainly. */
+export function validateConfig(c: TrainConfig): TrainConfig {
+  const fail = (msg: string): never => {
+    throw new ConfigError(`invalid config: ${msg}`);
+  };
+  const known = new Set(Object.keys(DEFAULT_TRAIN_CONFIG));
+  for (const key of Object.keys(c)) if (!known.has(key)) fail(`unknown field "${key}" (known: ${[...known].join(', ')})`);
+  if (!isBackboneName(c.backbone)) fail(`backbone "${String(c.backbone)}" is not one of efficientnet-b0, faceapi`);
+  const positiveInt = (name: keyof TrainConfig, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  };
+  positiveInt('inputSize', c.inputSize);
+  if (c.inputSize < 32) fail(`inputSize must be at least 32 (got ${c.inputSize})`);
+  positiveInt('batchTriplets', c.batchTriplets);
+  positiveInt('epochs', c.epochs);
+  if (c.stepsPerEpoch !== null) positiveInt('stepsPerEpoch', c.stepsPerEpoch);
+  positiveInt('logEvery', c.logEvery);
+  positiveInt('checkpointEvery', c.checkpointEvery);
+  if (!(c.learningRate > 0 && c.learningRate < 1)) fail(`learningRate must be in (0, 1), got ${c.learningRate}`);
+  if (!(c.minLearningRate >= 0 && c.minLearningRate <= c.learningRate)) fail('minLearningRate must be in [0, learningRate]');
+  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) fail('warmupSteps must be a non-negative integer');
+  if (!(c.headDropout >= 0 && c.headDropout < 1)) fail(`headDropout must be in [0, 1), got ${c.headDropout}`);
+  if (!(c.margin > 0 && c.margin <= 2)) fail(`margin must be in (0, 2], got ${c.margin}`);
+  if (!(c.minAgreement > 0 && c.minAgreement <= 1)) fail(`minAgreement must be in (0, 1], got ${c.minAgreement}`);
+  if (!Number.isInteger(c.seed)) fail('seed must be an integer');
+  if (!c.dataset || typeof c.dataset.root !== 'string') fail('dataset.root must be a path');
+  if (c.dataset.source !== 'synthetic' && c.dataset.source !== 'prepared') fail(`dataset.source must be synthetic or prepared`);
+  if (!/^[A-Za-z0-9._-]*$/.test(c.runId)) fail(`runId may use letters, digits, . _ - only, got "${c.runId}"`);
+  return c;
+}

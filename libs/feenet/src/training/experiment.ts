@@ -1,0 +1,178 @@
+/**
+ * The experiment folder a run writes, `experiments/<run-id>/`:
+ *   config.json      the TrainConfig
+ *   metrics.jsonl    one line per logged step and per evaluation
+ *   summary.json     RunSummary, written when the run ends (its presence marks a finished run)
+ *   model/           the trained model, tfjs layers format
+ *   checkpoint/      model, optimizer slots and loop state: what --resume continues from
+ *   test-gallery/    embeddings of the test faces (written by the trainer app)
+ */
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadLayersModel, loadNamedTensors, saveLayersModel, saveNamedTensors } from '../model/persistence';
+import type { TripletType } from '../dataset/types';
+import type { TrainConfig } from './config';
+
+export interface StepMetric {
+  kind: 'step';
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  tripletsPerSecond: number;
+  elapsedSeconds: number;
+}
+
+export interface EvalMetric {
+  kind: 'eval';
+  split: 'validation' | 'test';
+  step: number;
+  epoch: number;
+  accuracy: number;
+  byType: Record<TripletType, { accuracy: number; count: number }>;
+  triplets: number;
+  /** Mean pairwise distance of the embeddings: near 0 means they collapsed to a point. */
+  spread: number;
+}
+
+export type MetricLine = StepMetric | EvalMetric;
+
+export interface LoopState {
+  /** Optimizer steps completed. */
+  step: number;
+  epoch: number;
+  stepInEpoch: number;
+  tripletsSeen: number;
+  /** Time inside optimizer steps, over all sessions of this run. */
+  trainSeconds: number;
+  /** Wall time of the whole run (data preparation included) up to this state, over all sessions. */
+  wallSeconds: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: 'completed' | 'failed';
+  failure?: string;
+  dataset: { name: string; source: string; root: string; faces: Record<string, number>; triplets: Record<string, number> };
+  backbone: string;
+  backend: string;
+  parameters: { total: number; trainable: number; backbone: number; head: number };
+  inputSize: number | null;
+  tripletsSeen: number;
+  steps: number;
+  wallSeconds: number;
+  trainSeconds: number;
+  tripletsPerSecond: number;
+  validation: Omit<EvalMetric, 'kind' | 'split' | 'step' | 'epoch'> | null;
+  test: Omit<EvalMetric, 'kind' | 'split' | 'step' | 'epoch'> | null;
+  collapsed: boolean;
+  finishedAt: string;
+}
+
+export class Experiment {
+  constructor(readonly dir: string) {}
+
+  get runId(): string {
+    return path.basename(this.dir);
+  }
+
+  static async create(experimentsDir: string, config: TrainConfig): Promise<Experiment> {
+    const dir = path.resolve(experimentsDir, config.runId);
+    if (existsSync(path.join(dir, 'config.json'))) {
+      throw new Error(`experiment ${config.runId} already exists at ${dir}: use --resume ${config.runId} or another --run-id`);
+    }
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    return new Experiment(dir);
+  }
+
+  static open(dir: string): Experiment {
+    if (!existsSync(path.join(dir, 'config.json'))) throw new Error(`no experiment at ${dir} (missing config.json)`);
+    return new Experiment(dir);
+  }
+
+  readConfig(): TrainConfig {
+    return JSON.parse(readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as TrainConfig;
+  }
+
+  readSummary(): RunSummary | null {
+    const file = path.join(this.dir, 'summary.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunSummary) : null;
+  }
+
+  async appendMetric(line: MetricLine): Promise<void> {
+    await appendFile(path.join(this.dir, 'metrics.jsonl'), `${JSON.stringify(line)}\n`);
+  }
+
+  readMetrics(): MetricLine[] {
+    const file = path.join(this.dir, 'metrics.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as MetricLine];
+        } catch {
+          return []; // a line torn by a kill
+        }
+      });
+  }
+
+  /** On resume: forget metric lines logged after the checkpoint, since those steps run again. */
+  truncateMetricsAfter(step: number): void {
+    const kept = this.readMetrics().filter((m) => m.step <= step);
+    writeFileSync(path.join(this.dir, 'metrics.jsonl'), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  }
+
+  async writeSummary(summary: RunSummary): Promise<void> {
+    await writeFile(path.join(this.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  }
+
+  async saveModel(model: tf.LayersModel): Promise<void> {
+    await saveLayersModel(model, path.join(this.dir, 'model'));
+  }
+
+  loadModel(): Promise<tf.LayersModel> {
+    return loadLayersModel(path.join(this.dir, 'model'));
+  }
+
+  hasCheckpoint(): boolean {
+    return existsSync(path.join(this.dir, 'checkpoint', 'state.json'));
+  }
+
+  /** Model, optimizer slots and loop state, swapped in whole: a kill mid-write leaves the previous checkpoint. */
+  async saveCheckpoint(model: tf.LayersModel, optimizer: tf.Optimizer, state: LoopState): Promise<void> {
+    const final = path.join(this.dir, 'checkpoint');
+    const tmp = path.join(this.dir, `checkpoint.tmp-${process.pid}`);
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await saveLayersModel(model, path.join(tmp, 'model'));
+    await saveNamedTensors(await optimizer.getWeights(), path.join(tmp, 'optimizer.bin'));
+    await writeFile(path.join(tmp, 'state.json'), JSON.stringify(state));
+    const old = path.join(this.dir, `checkpoint.old-${process.pid}`);
+    if (existsSync(final)) await rename(final, old);
+    await rename(tmp, final);
+    await rm(old, { recursive: true, force: true });
+  }
+
+  async loadCheckpoint(optimizer: tf.Optimizer): Promise<{ model: tf.LayersModel; state: LoopState }> {
+    const dir = path.join(this.dir, 'checkpoint');
+    const model = await loadLayersModel(path.join(dir, 'model'));
+    await optimizer.setWeights(await loadNamedTensors(path.join(dir, 'optimizer.bin')));
+    const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as LoopState;
+    return { model, state };
+  }
+}
+
+/** Runs under `experimentsDir`, newest first. */
+export function listExperiments(experimentsDir: string): Experiment[] {
+  if (!existsSync(experimentsDir)) return [];
+  return readdirSync(experimentsDir)
+    .map((name) => path.join(experimentsDir, name))
+    .filter((dir) => existsSync(path.join(dir, 'config.json')))
+    .sort((a, b) => statSync(path.join(b, 'config.json')).mtimeMs - statSync(path.join(a, 'config.json')).mtimeMs)
+    .map((dir) => new Experiment(dir));
+}

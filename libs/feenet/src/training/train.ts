@@ -1,0 +1,305 @@
+/**
+ * The training loop: data → model → Adam over batches of triplets → evaluate every epoch → test at the end.
+ * Checkpoints every `checkpointEvery` steps, at every epoch end and on a clean stop, so `resume` loses nothing.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { describeBackend, selectBackend, type BackendReport } from '../backend';
+import { datasetExists, readDataset, type Dataset } from '../dataset/store';
+import { generateSyntheticDataset } from '../dataset/synthetic-dataset';
+import type { FaceRecord, Split, Triplet } from '../dataset/types';
+import { embed } from '../model/embed';
+import { buildFeenet, countParameters, loadWeightsByName, type ModelSpec } from '../model/feenet';
+import { loadLayersModel } from '../model/persistence';
+import { SeededRandom } from '../dataset/random';
+import { validateConfig, type TrainConfig } from './config';
+import { Experiment, type EvalMetric, type LoopState, type RunSummary } from './experiment';
+import { featureStatistics, gatherInputs, loadFaceInputs, type FaceInputs } from './face-inputs';
+import { embeddingSpread, tripletAccuracy } from './triplet-accuracy';
+import { tripletLoss } from './triplet-loss';
+
+/** Below this mean pairwise distance (unit vectors: random ones sit near 1.4) the embedding has collapsed. */
+export const COLLAPSE_SPREAD = 0.05;
+
+export type TrainEvent =
+  | { kind: 'status'; message: string }
+  | { kind: 'loading'; stage: string; done: number; total: number }
+  | { kind: 'step'; step: number; totalSteps: number; epoch: number; loss: number; tripletsPerSecond: number; etaSeconds: number }
+  | { kind: 'eval'; metric: EvalMetric; collapsed: boolean }
+  | { kind: 'checkpoint'; step: number };
+
+export interface TrainOptions {
+  /** Continue this experiment from its last checkpoint instead of starting a new one. */
+  resume?: Experiment;
+  onEvent?: (event: TrainEvent) => void;
+  /** Checked between steps: when aborted, the run checkpoints and stops cleanly (e.g. on Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  experiment: Experiment;
+  summary: RunSummary;
+  model: tf.LayersModel;
+  testFaces: FaceRecord[];
+  testEmbeddings: Float32Array;
+}
+
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+export class TrainingStopped extends Error {
+  override name = 'TrainingStopped';
+}
+
+/** Linear warm-up, then cosine decay to the floor at the last step. */
+export function learningRateAt(step: number, totalSteps: number, c: Pick<TrainConfig, 'learningRate' | 'minLearningRate' | 'warmupSteps'>): number {
+  if (step < c.warmupSteps) return (c.learningRate * (step + 1)) / c.warmupSteps;
+  const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps));
+  return c.minLearningRate + 0.5 * (c.learningRate - c.minLearningRate) * (1 + Math.cos(Math.PI * progress));
+}
+
+/** The dataset a config names, generating the embedded synthetic one when it is missing or made differently. */
+export async function ensureDataset(config: TrainConfig, onEvent?: (e: TrainEvent) => void): Promise<Dataset> {
+  const { dataset } = config;
+  if (dataset.source === 'synthetic') {
+    const wanted = JSON.stringify(dataset.synthetic);
+    const current = datasetExists(dataset.root) ? readDataset(dataset.root) : undefined;
+    if (current && JSON.stringify(current.info.settings) === wanted) return current;
+    onEvent?.({ kind: 'status', message: `generating the synthetic dataset in ${dataset.root} (seed ${dataset.synthetic.seed})` });
+    const { discarded } = await generateSyntheticDataset(dataset.root, dataset.synthetic, (p) =>
+      onEvent?.({ kind: 'loading', stage: `synthetic ${p.stage}`, done: p.done, total: p.total }),
+    );
+    onEvent?.({ kind: 'status', message: `raters disagreed on (and discarded) ${discarded.train + discarded.validation + discarded.test} drawn triplets` });
+    return readDataset(dataset.root);
+  }
+  if (!datasetExists(dataset.root)) {
+    throw new Error(`no prepared dataset at ${dataset.root}: build one with "nx run trainer:prepare" first`);
+  }
+  return readDataset(dataset.root);
+}
+
+function tripletsOf(dataset: Dataset, split: Split, minAgreement: number): Triplet[] {
+  return dataset.triplets.filter((t) => t.split === split && t.agreement >= minAgreement - 1e-9);
+}
+
+function facesOf(triplets: readonly Triplet[]): string[] {
+  return [...new Set(triplets.flatMap((t) => [t.anchor, t.positive, t.negative]))];
+}
+
+/** One optimizer step on a batch: the 3·B faces go through the network together (batch norm sees them all). */
+function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], margin: number): number {
+  const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
+  const x = gatherInputs(inputs, ids);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const cost = optimizer.minimize(
+    () => {
+      const embeddings = model.apply(x, { training: true }) as tf.Tensor2D;
+      const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      return tripletLoss(a, p, n, margin);
+    },
+    true,
+    vars,
+  );
+  x.dispose();
+  const loss = cost!.dataSync()[0]!;
+  cost!.dispose();
+  return loss;
+}
+
+async function evaluate(
+  model: tf.LayersModel,
+  inputs: FaceInputs,
+  triplets: readonly Triplet[],
+  split: 'validation' | 'test',
+  state: LoopState,
+): Promise<{ metric: EvalMetric; embeddings: Float32Array; ids: string[] }> {
+  const ids = facesOf(triplets);
+  const x = gatherInputs(inputs, ids);
+  const values = (await x.data()) as Float32Array;
+  x.dispose();
+  const embeddings = await embed(model, values, ids.length);
+  const row = new Map(ids.map((id, i) => [id, i]));
+  const acc = tripletAccuracy(embeddings, 16, triplets, (id) => row.get(id)!);
+  const metric: EvalMetric = {
+    kind: 'eval',
+    split,
+    step: state.step,
+    epoch: state.epoch,
+    accuracy: acc.overall,
+    byType: acc.byType,
+    triplets: acc.count,
+    spread: embeddingSpread(embeddings, 16),
+  };
+  return { metric, embeddings, ids };
+}
+
+export async function train(configIn: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const emit = options.onEvent ?? (() => {});
+  const config = validateConfig(options.resume ? options.resume.readConfig() : configIn);
+  const backend: BackendReport = await selectBackend();
+  emit({ kind: 'status', message: describeBackend(backend) });
+
+  // 1. Data: faces, triplets per split, and each face's model input (cached features or images).
+  const dataset = await ensureDataset(config, emit);
+  const splits = {
+    train: tripletsOf(dataset, 'train', config.minAgreement),
+    validation: tripletsOf(dataset, 'validation', config.minAgreement),
+    test: tripletsOf(dataset, 'test', config.minAgreement),
+  };
+  if (splits.train.length === 0) throw new Error(`dataset ${dataset.root} has no training triplets with agreement ≥ ${config.minAgreement}`);
+  emit({ kind: 'status', message: `dataset ${dataset.info.name}: ${dataset.faces.length} faces; triplets train ${splits.train.length}, validation ${splits.validation.length}, test ${splits.test.length}` });
+  const neededIds = new Set([...facesOf(splits.train), ...facesOf(splits.validation), ...dataset.faces.filter((f) => f.split === 'test').map((f) => f.id)]);
+  const faces = dataset.faces.filter((f) => neededIds.has(f.id));
+  const inputs = await loadFaceInputs(dataset, faces, config.backbone, config.inputSize, (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
+
+  // 2. Model and optimizer: fresh, or both restored from the last checkpoint.
+  const optimizer = tf.train.adam(config.learningRate);
+  let model: tf.LayersModel;
+  let state: LoopState;
+  let experiment: Experiment;
+  if (options.resume) {
+    experiment = options.resume;
+    if (!experiment.hasCheckpoint()) throw new Error(`${experiment.dir} has no checkpoint to resume from`);
+    ({ model, state } = await experiment.loadCheckpoint(optimizer));
+    experiment.truncateMetricsAfter(state.step);
+    emit({ kind: 'status', message: `resuming ${experiment.runId} at step ${state.step} (epoch ${state.epoch + 1})` });
+  } else {
+    const spec: ModelSpec =
+      config.backbone === 'faceapi'
+        ? { backbone: 'faceapi', featureDim: inputs.shape[0]!, ...renameStats(featureStatistics(inputs, facesOf(splits.train))) }
+        : { backbone: 'efficientnet-b0', inputSize: config.inputSize };
+    tf.util.assert(spec.backbone === config.backbone, () => 'backbone mismatch');
+    model = buildFeenet(spec, { dropout: config.headDropout });
+    if (config.initWeights) {
+      const report = loadWeightsByName(model, await loadLayersModel(config.initWeights));
+      emit({ kind: 'status', message: `init weights: ${report.loadedLayers.length} layers loaded, ${report.missingLayers.length} kept their initialisation, ${report.shapeMismatches.length} shape mismatches` });
+    }
+    experiment = await Experiment.create(config.experimentsDir, config);
+    state = { step: 0, epoch: 0, stepInEpoch: 0, tripletsSeen: 0, trainSeconds: 0, wallSeconds: 0 };
+  }
+  const wallBefore = state.wallSeconds;
+  const wallNow = () => wallBefore + (performance.now() - started) / 1000;
+  const params = countParameters(model);
+  emit({ kind: 'status', message: `model: ${config.backbone}, ${params.total.toLocaleString('en-US')} parameters (${params.trainable.toLocaleString('en-US')} trainable) → run ${experiment.dir}` });
+
+  // 3. The loop.
+  const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(splits.train.length / config.batchTriplets);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  let lastValidation: EvalMetric | null = null;
+  let collapsed = false;
+  let lastCheckpointStep: number | null = options.resume ? state.step : null;
+  const checkpoint = async () => {
+    await experiment.saveCheckpoint(model, optimizer, { ...state, wallSeconds: wallNow() });
+    lastCheckpointStep = state.step;
+    emit({ kind: 'checkpoint', step: state.step });
+  };
+  let windowStart = performance.now();
+  let windowTriplets = 0;
+  for (; state.epoch < config.epochs; state.epoch++, state.stepInEpoch = 0) {
+    // The epoch's order depends only on (seed, epoch): a resumed run sees the same batches.
+    const order = new SeededRandom(config.seed * 7919 + state.epoch).shuffle([...splits.train.keys()]);
+    for (; state.stepInEpoch < stepsPerEpoch; ) {
+      if (options.signal?.aborted) {
+        await checkpoint();
+        throw new TrainingStopped(`stopped at step ${state.step}; continue with --resume ${experiment.runId}`);
+      }
+      const from = (state.stepInEpoch * config.batchTriplets) % order.length;
+      const batch = Array.from({ length: config.batchTriplets }, (_, i) => splits.train[order[(from + i) % order.length]!]!);
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(state.step, totalSteps, config);
+      const t0 = performance.now();
+      const loss = trainStep(model, optimizer, inputs, batch, config.margin);
+      if (!Number.isFinite(loss)) {
+        throw new NonFiniteLossError(
+          lastCheckpointStep === null
+            ? `loss became ${loss} at step ${state.step + 1}, before any checkpoint: lower --learning-rate and start again`
+            : `loss became ${loss} at step ${state.step + 1}; the last good checkpoint (step ${lastCheckpointStep}) is kept: lower --learning-rate and --resume ${experiment.runId}`,
+        );
+      }
+      state.trainSeconds += (performance.now() - t0) / 1000;
+      state.step++;
+      state.stepInEpoch++;
+      state.tripletsSeen += batch.length;
+      windowTriplets += batch.length;
+      if (state.step % config.logEvery === 0 || state.step === totalSteps) {
+        const seconds = (performance.now() - windowStart) / 1000;
+        const rate = windowTriplets / Math.max(seconds, 1e-9);
+        await experiment.appendMetric({ kind: 'step', step: state.step, epoch: state.epoch, loss, learningRate: learningRateAt(state.step - 1, totalSteps, config), tripletsPerSecond: rate, elapsedSeconds: wallNow() });
+        emit({ kind: 'step', step: state.step, totalSteps, epoch: state.epoch, loss, tripletsPerSecond: rate, etaSeconds: ((totalSteps - state.step) * config.batchTriplets) / rate });
+        windowStart = performance.now();
+        windowTriplets = 0;
+      }
+      if (state.step % config.checkpointEvery === 0) await checkpoint();
+    }
+    const { metric } = await evaluate(model, inputs, splits.validation.length ? splits.validation : splits.train, 'validation', state);
+    lastValidation = metric;
+    collapsed = metric.spread < COLLAPSE_SPREAD;
+    await experiment.appendMetric(metric);
+    emit({ kind: 'eval', metric, collapsed });
+    // Checkpoint as the start of the next epoch, so a resume never repeats this evaluation.
+    state.epoch++;
+    state.stepInEpoch = 0;
+    await checkpoint();
+    state.epoch--;
+  }
+
+  // 4. Test, and everything the workbench reads.
+  const testTriplets = splits.test.length ? splits.test : splits.validation;
+  const test = await evaluate(model, inputs, testTriplets, 'test', state);
+  await experiment.appendMetric(test.metric);
+  collapsed = test.metric.spread < COLLAPSE_SPREAD;
+  await experiment.saveModel(model);
+  const testFaces = faces.filter((f) => f.split === 'test');
+  const testInputs = gatherInputs(inputs, testFaces.map((f) => f.id));
+  const testEmbeddings = await embed(model, (await testInputs.data()) as Float32Array, testFaces.length);
+  testInputs.dispose();
+  const strip = (m: EvalMetric | null) => (m ? { accuracy: m.accuracy, byType: m.byType, triplets: m.triplets, spread: m.spread } : null);
+  const summary: RunSummary = {
+    runId: experiment.runId,
+    status: 'completed',
+    dataset: { name: dataset.info.name, source: dataset.info.source, root: path.resolve(dataset.root), faces: dataset.info.faces, triplets: { train: splits.train.length, validation: splits.validation.length, test: splits.test.length } },
+    backbone: config.backbone,
+    backend: backend.description,
+    parameters: params,
+    inputSize: config.backbone === 'faceapi' ? null : config.inputSize,
+    tripletsSeen: state.tripletsSeen,
+    steps: state.step,
+    wallSeconds: wallNow(),
+    trainSeconds: state.trainSeconds,
+    tripletsPerSecond: state.tripletsSeen / Math.max(state.trainSeconds, 1e-9),
+    validation: strip(lastValidation),
+    test: strip(test.metric),
+    collapsed,
+    finishedAt: new Date().toISOString(),
+  };
+  await experiment.writeSummary(summary);
+  return { experiment, summary, model, testFaces, testEmbeddings };
+}
+
+function renameStats(s: { mean: number[]; variance: number[] }): { featureMean: number[]; featureVariance: number[] } {
+  return { featureMean: s.mean, featureVariance: s.variance };
+}
+
+export interface RunEvaluation {
+  summary: RunSummary | null;
+  test: EvalMetric;
+}
+
+/** Recomputes a finished run's test accuracy from its saved model, as `trainer:evaluate` does. */
+export async function evaluateExperiment(experiment: Experiment, onEvent?: (e: TrainEvent) => void): Promise<RunEvaluation> {
+  const config = validateConfig(experiment.readConfig());
+  const backend = await selectBackend();
+  onEvent?.({ kind: 'status', message: describeBackend(backend) });
+  const dataset = await ensureDataset(config, onEvent);
+  const summary = experiment.readSummary();
+  let testTriplets = tripletsOf(dataset, 'test', config.minAgreement);
+  if (testTriplets.length === 0) testTriplets = tripletsOf(dataset, 'validation', config.minAgreement);
+  const ids = new Set(facesOf(testTriplets));
+  const faces = dataset.faces.filter((f) => ids.has(f.id));
+  const inputs = await loadFaceInputs(dataset, faces, config.backbone, config.inputSize, (stage, done, total) => onEvent?.({ kind: 'loading', stage, done, total }));
+  const model = await experiment.loadModel();
+  const state = { step: summary?.steps ?? 0, epoch: config.epochs, stepInEpoch: 0, tripletsSeen: 0, trainSeconds: 0, wallSeconds: 0 };
+  const { metric } = await evaluate(model, inputs, testTriplets, 'test', state);
+  model.dispose();
+  return { summary, test: metric };
+}
