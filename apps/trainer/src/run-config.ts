@@ -1,7 +1,20 @@
 /** Turns `--preset`, `--config <json>` and flags into one validated TrainConfig (later layers win). */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SYNTHETIC_OPTIONS, DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, type TrainConfig } from '@feenet/feenet';
-import { UsageError, numberFlag, stringFlag, type FlagValue } from './cli-args';
+import * as path from 'node:path';
+import {
+  DEFAULT_FOLDER_OPTIONS,
+  DEFAULT_SYNTHETIC_OPTIONS,
+  DEFAULT_TRAIN_CONFIG,
+  PRESETS,
+  folderSettings,
+  mergeConfig,
+  provideFaceAligner,
+  validateConfig,
+  type FolderSourceOptions,
+  type TrainConfig,
+} from '@feenet/feenet';
+import { UsageError, booleanFlag, numberFlag, stringFlag, type FlagValue } from './cli-args';
 
 /** Flags that set a top-level config field directly. */
 const FIELD_FLAGS = {
@@ -33,7 +46,67 @@ const SYNTHETIC_FLAGS = {
   'image-size': 'imageSize',
 } as const;
 
-export const TRAIN_FLAGS = ['preset', 'config', 'dataset', 'resume', 'help', ...Object.keys(FIELD_FLAGS), ...Object.keys(SYNTHETIC_FLAGS), 'train-triplets', 'test-triplets', 'validation-triplets'];
+/** Flags of `--dataset folder` (a labelled folder, prepared once under data/ and reused while they are unchanged). */
+const FOLDER_FLAGS = ['root', 'aligned', 'labels-csv', 'max-faces-per-label', 'limit', 'data-seed', 'validation-share', 'dataset-out', 'detector', 'pad'];
+
+export const TRAIN_FLAGS = [
+  'preset',
+  'config',
+  'dataset',
+  'resume',
+  'help',
+  ...Object.keys(FIELD_FLAGS),
+  ...Object.keys(SYNTHETIC_FLAGS),
+  'train-triplets',
+  'test-triplets',
+  'validation-triplets',
+  ...FOLDER_FLAGS,
+];
+
+/** The faces of a labelled folder go through @feenet/alignment (loaded only when a folder needs aligning). */
+export function provideAlignmentLibrary(): void {
+  provideFaceAligner(async ({ size, detector }) => {
+    const { createAligner } = await import('@feenet/alignment');
+    return createAligner({ size, faceApi: { model: detector as 'ssd-mobilenet-v1' | 'tiny-face-detector' } });
+  });
+}
+
+/** Folder settings from flags over a base (a config file's, or the defaults). */
+function folderFromFlags(flags: Map<string, FlagValue>, base: Omit<FolderSourceOptions, 'root'>, root: string): { root: string; folder: Omit<FolderSourceOptions, 'root'> } {
+  const cap = (name: string, current: number | null) => {
+    const v = stringFlag(flags, name);
+    if (v === undefined) return current;
+    if (v === 'none' || v === 'all') return null;
+    const n = numberFlag(flags, name)!;
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number (or "none")`);
+    return n;
+  };
+  const folder: Omit<FolderSourceOptions, 'root'> = {
+    ...base,
+    ...(flags.has('aligned') ? { aligned: booleanFlag(flags, 'aligned') } : {}),
+    ...(flags.has('labels-csv') ? { labelsCsv: stringFlag(flags, 'labels-csv')! } : {}),
+    maxFacesPerLabel: cap('max-faces-per-label', base.maxFacesPerLabel),
+    limit: cap('limit', base.limit),
+    ...(flags.has('data-seed') ? { seed: numberFlag(flags, 'data-seed')! } : {}),
+    ...(flags.has('validation-share') ? { validationShare: numberFlag(flags, 'validation-share')! } : {}),
+    ...(flags.has('image-size') ? { imageSize: numberFlag(flags, 'image-size')! } : {}),
+    ...(flags.has('detector') ? { detector: stringFlag(flags, 'detector')! } : {}),
+    ...(flags.has('pad') ? { pad: numberFlag(flags, 'pad')! } : {}),
+  };
+  const triplets = { ...folder.triplets };
+  for (const split of ['train', 'validation', 'test'] as const) {
+    const v = numberFlag(flags, `${split}-triplets`);
+    if (v !== undefined) triplets[split] = v;
+  }
+  return { root, folder: { ...folder, triplets } };
+}
+
+/** Where a folder's prepared dataset is cached: one directory per (folder, settings), so variants coexist. */
+export function defaultFolderOut(root: string, folder: Omit<FolderSourceOptions, 'root'>): string {
+  const hash = createHash('sha1').update(JSON.stringify(folderSettings({ ...folder, root }))).digest('hex').slice(0, 8);
+  const base = path.basename(path.resolve(root)).replace(/[^A-Za-z0-9._-]/g, '_');
+  return path.join('data', `folder-${base}-${hash}`);
+}
 
 export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
   for (const name of flags.keys()) {
@@ -59,8 +132,27 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
   const config = mergeConfig(preset, fromFile, fromFlags as Partial<TrainConfig>);
 
   const dataset = stringFlag(flags, 'dataset');
-  if (dataset && dataset !== 'synthetic') config.dataset = { source: 'prepared', root: dataset };
+  if (dataset === 'fec') config.dataset = { source: 'fec', root: 'data/fec' };
+  else if (dataset === 'folder') {
+    const root = stringFlag(flags, 'root') ?? (config.dataset.source === 'folder' ? config.dataset.root : undefined);
+    if (!root) throw new UsageError('--dataset folder needs --root <dir> (a <label>/<image> or <split>/<label>/<image> folder)');
+    const base = config.dataset.source === 'folder' ? config.dataset.folder : DEFAULT_FOLDER_OPTIONS;
+    const { folder } = folderFromFlags(flags, base, root);
+    const out = stringFlag(flags, 'dataset-out') ?? defaultFolderOut(root, folder);
+    config.dataset = { source: 'folder', root, out, folder };
+  } else if (dataset && dataset !== 'synthetic') config.dataset = { source: 'prepared', root: dataset };
   else if (dataset === 'synthetic' && config.dataset.source !== 'synthetic') config.dataset = DEFAULT_TRAIN_CONFIG.dataset;
+  if (config.dataset.source !== 'folder') {
+    const stray = FOLDER_FLAGS.filter((f) => flags.has(f));
+    if (stray.length) throw new UsageError(`${stray.map((f) => `--${f}`).join(' ')} only apply with --dataset folder`);
+  } else {
+    if (!config.dataset.folder.aligned) provideAlignmentLibrary();
+    if (!dataset) {
+      // A config file named the folder: flags may still change its settings.
+      const { folder } = folderFromFlags(flags, config.dataset.folder, config.dataset.root);
+      config.dataset = { ...config.dataset, folder };
+    }
+  }
   const syntheticChanges: Record<string, number> = {};
   for (const [flag, field] of Object.entries(SYNTHETIC_FLAGS)) {
     const v = numberFlag(flags, flag);
@@ -71,7 +163,11 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
     const v = numberFlag(flags, `${split}-triplets`);
     if (v !== undefined) tripletChanges[split] = v;
   }
-  if (Object.keys(syntheticChanges).length || Object.keys(tripletChanges).length) {
+  if (config.dataset.source === 'folder') {
+    // --image-size and --*-triplets were applied to the folder settings above.
+    const synthetic = ['persons', 'faces-per-person', 'synthetic-seed'].filter((f) => flags.has(f));
+    if (synthetic.length) throw new UsageError(`${synthetic.map((f) => `--${f}`).join(' ')} only apply to the synthetic dataset`);
+  } else if (Object.keys(syntheticChanges).length || Object.keys(tripletChanges).length) {
     if (config.dataset.source !== 'synthetic') throw new UsageError('--persons, --faces-per-person, --*-triplets only apply to the synthetic dataset');
     const base = config.dataset.synthetic ?? DEFAULT_SYNTHETIC_OPTIONS;
     config.dataset = {

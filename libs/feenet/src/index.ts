@@ -39,3 +39,19 @@ export { Experiment, listExperiments } from './training/experiment';
 export type { RunSummary, MetricLine, EvalMetric, StepMetric, LoopState } from './training/experiment';
 export { loadFaceInputs, gatherInputs } from './training/face-inputs';
 export type { FaceInputs } from './training/face-inputs';
+
+// Dataset sources
+export {
+  prepareFolderDataset,
+  scanLabelledFolder,
+  deriveTwoClassTriplets,
+  folderSettings,
+  validateFolderOptions,
+  ensureFolderDataset,
+  DEFAULT_FOLDER_OPTIONS,
+  provideFaceAligner,
+  pickFace,
+} from './dataset/folder';
+export type { FolderSourceOptions, FolderEntry, FolderPrepareProgress, FolderPrepareSummary, FaceAligner, FaceAlignerFactory, AlignedFaceLike, AlignResultLike, DatasetEvent } from './dataset/folder';
+export { parseFecCsv, oddOneOut, fecFaceKey, downloadImages, cachedImagePath, readDeadList, prepareFecDataset, cropRegion, tripletsPerType, DEFAULT_FEC_OPTIONS, FEC_FIELDS } from './dataset/fec';
+export type { FecFace, FecTriplet, FecIssue, FecParseResult, DownloadOptions, DownloadResult, DownloadProgress, DownloadSummary, FecPrepareOptions, FecPrepareProgress, FecPrepareSummary, FecCsvReport } from './dataset/fec';

@@ -4,12 +4,17 @@
  */
 import { isBackboneName, type BackboneName } from '../model/feenet';
 import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '../dataset/synthetic-dataset';
+import { validateFolderOptions, type FolderSourceOptions } from '../dataset/folder/folder-source';
 
 export type DatasetConfig =
   /** Generated on demand under `root` when missing (the embedded default). */
   | { source: 'synthetic'; root: string; synthetic: SyntheticOptions }
   /** Any dataset already in the shared format (prepared FEC, labelled folders). */
-  | { source: 'prepared'; root: string };
+  | { source: 'prepared'; root: string }
+  /** FEC as prepared by `trainer:prepare --source fec` under `root` (train CSV → train + validation, test CSV → test). */
+  | { source: 'fec'; root: string }
+  /** A labelled folder (`root`), prepared once into `out` and reused while `folder` (the settings) is unchanged. */
+  | { source: 'folder'; root: string; out: string; folder: Omit<FolderSourceOptions, 'root'> };
 
 export interface TrainConfig {
   /** Folder name under `experimentsDir`; default: a timestamp plus the backbone. */
@@ -115,7 +120,12 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.minAgreement > 0 && c.minAgreement <= 1)) fail(`minAgreement must be in (0, 1], got ${c.minAgreement}`);
   if (!Number.isInteger(c.seed)) fail('seed must be an integer');
   if (!c.dataset || typeof c.dataset.root !== 'string') fail('dataset.root must be a path');
-  if (c.dataset.source !== 'synthetic' && c.dataset.source !== 'prepared') fail(`dataset.source must be synthetic or prepared`);
+  if (!['synthetic', 'prepared', 'fec', 'folder'].includes(c.dataset.source)) fail(`dataset.source must be synthetic, prepared, fec or folder`);
+  if (c.dataset.source === 'folder') {
+    if (typeof c.dataset.out !== 'string' || c.dataset.out === '') fail('dataset.out (where the prepared folder dataset goes) must be a path');
+    const problem = validateFolderOptions({ ...c.dataset.folder, root: c.dataset.root });
+    if (problem) fail(`dataset.folder: ${problem}`);
+  }
   if (!/^[A-Za-z0-9._-]*$/.test(c.runId)) fail(`runId may use letters, digits, . _ - only, got "${c.runId}"`);
   return c;
 }

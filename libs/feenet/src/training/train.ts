@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend, type BackendReport } from '../backend';
 import { datasetExists, readDataset, type Dataset } from '../dataset/store';
-import { generateSyntheticDataset } from '../dataset/synthetic-dataset';
+import { generateSyntheticDataset, syntheticSettings } from '../dataset/synthetic-dataset';
+import { ensureFolderDataset } from '../dataset/folder/ensure';
 import type { FaceRecord, Split, Triplet } from '../dataset/types';
 import { embed } from '../model/embed';
 import { buildFeenet, countParameters, loadWeightsByName, type ModelSpec } from '../model/feenet';
@@ -62,7 +63,7 @@ export function learningRateAt(step: number, totalSteps: number, c: Pick<TrainCo
 export async function ensureDataset(config: TrainConfig, onEvent?: (e: TrainEvent) => void): Promise<Dataset> {
   const { dataset } = config;
   if (dataset.source === 'synthetic') {
-    const wanted = JSON.stringify(dataset.synthetic);
+    const wanted = JSON.stringify(syntheticSettings(dataset.synthetic));
     const current = datasetExists(dataset.root) ? readDataset(dataset.root) : undefined;
     if (current && JSON.stringify(current.info.settings) === wanted) return current;
     onEvent?.({ kind: 'status', message: `generating the synthetic dataset in ${dataset.root} (seed ${dataset.synthetic.seed})` });
@@ -71,6 +72,10 @@ export async function ensureDataset(config: TrainConfig, onEvent?: (e: TrainEven
     );
     onEvent?.({ kind: 'status', message: `raters disagreed on (and discarded) ${discarded.train + discarded.validation + discarded.test} drawn triplets` });
     return readDataset(dataset.root);
+  }
+  if (dataset.source === 'folder') return ensureFolderDataset(dataset.out, { ...dataset.folder, root: dataset.root }, onEvent);
+  if (dataset.source === 'fec' && !datasetExists(dataset.root)) {
+    throw new Error(`no prepared FEC dataset at ${dataset.root}: run "nx run trainer:prepare --source fec --csv <train csv> --out ${dataset.root}" first`);
   }
   if (!datasetExists(dataset.root)) {
     throw new Error(`no prepared dataset at ${dataset.root}: build one with "nx run trainer:prepare" first`);
