@@ -120,7 +120,9 @@ describe('FEC prepare (local server, test aligner)', () => {
     // Distinct faces: 2 per photo on p1–p4 (8), p5 left, p6 left = 10; p6's is lost to the dead link.
     expect(s.faces).toBe(10);
     expect(s.facesLostToDownloads).toBe(1);
-    expect(log.length + log2.length).toBe(9);
+    // 9 crops, plus one look at the whole of p5 after its crop showed no face.
+    expect(log.length + log2.length).toBe(10);
+    expect([...log, ...log2]).toContainEqual({ w: W, h: H });
     expect(s.facesReused).toBe(4);
     expect(s.facesAligned).toBe(8);
     expect(s.alignmentFailures).toEqual({ 'no-face': 1 });

@@ -28,7 +28,7 @@ const HELP = `usage:
 FEC (faceexp-comparison-data-{train,test}-public.csv from FEC_dataset.zip):
   --test-csv <file>        the published test CSV (default: the train CSV's sibling named *test*, if present)
   --min-agreement <share>  keep triplets whose odd one out has at least this share of the votes (default 0.667)
-  --margin <share>         added to each side of FEC's face box before alignment (default 0.25)
+  --margin <share>         added to each side of FEC's face box before alignment (default 0.5)
   --size <px>              aligned face side (default 224)
   --validation-share <s>   share of the train CSV's triplets held out for validation (default 0.05)
   --cache <dir>            download cache, keyed by URL (default <out>/downloads)

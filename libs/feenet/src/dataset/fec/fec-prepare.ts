@@ -27,7 +27,10 @@ export interface FecPrepareOptions {
   /** Download cache (default `<out>/downloads`): keep it to rerun or re-prepare without downloading again. */
   cacheDir: string | null;
   minAgreement: number;
-  /** Added on each side of FEC's box before alignment, as a share of the box's width and height. */
+  /**
+   * Added on each side of FEC's box before alignment, as a share of the box's width and height. The aligned crop
+   * reaches ~1.5 box widths around the face, so a smaller margin leaves replicated edges in it.
+   */
   margin: number;
   /** Side of the aligned faces. */
   size: number;
@@ -41,7 +44,7 @@ export const DEFAULT_FEC_OPTIONS: Omit<FecPrepareOptions, 'trainCsv'> = {
   testCsv: null,
   cacheDir: null,
   minAgreement: 2 / 3,
-  margin: 0.25,
+  margin: 0.5,
   size: 224,
   validationShare: 0.05,
   seed: 11,
@@ -125,6 +128,13 @@ export function cropRegion(face: Pick<FecFace, 'left' | 'right' | 'top' | 'botto
   return { left: x0, top: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
 }
 
+/** Whether a detected face's centre lies inside FEC's box (so it is the face the box names). */
+function insideBox(face: { box: { x: number; y: number; width: number; height: number } }, f: FecFace, width: number, height: number): boolean {
+  const cx = (face.box.x + face.box.width / 2) / width;
+  const cy = (face.box.y + face.box.height / 2) / height;
+  return cx >= f.left && cx <= f.right && cy >= f.top && cy <= f.bottom;
+}
+
 export async function prepareFecDataset(
   out: string,
   options: FecPrepareOptions,
@@ -204,7 +214,7 @@ export async function prepareFecDataset(
     else summary.alignmentFailures[line.reason!] = (summary.alignmentFailures[line.reason!] ?? 0) + 1;
     if (reused) summary.facesReused++;
     done++;
-    if (done % 25 === 0 || done === toAlign) report();
+    if (done % 25 === 0) report();
   };
   for (const [url, list] of byUrl) {
     if (context.signal?.aborted) {
@@ -229,17 +239,25 @@ export async function prepareFecDataset(
     } catch {
       image = undefined;
     }
+    let whole: Awaited<ReturnType<FaceAligner['alignImage']>> | undefined;
     for (const f of pending) {
       let line: JournalLine;
       if (!image) {
         line = { key: f.key, ok: false, reason: 'corrupt' };
       } else {
-        const region = cropRegion(f, image.width, image.height, o.margin);
-        const crop = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).extract(region).png({ compressionLevel: 1 }).toBuffer();
-        const aligned = await context.aligner.alignImage(crop);
+        let region = cropRegion(f, image.width, image.height, o.margin);
+        const raw = { raw: { width: image.width, height: image.height, channels: 3 as const } };
+        let aligned = await context.aligner.alignImage(await sharp(image.data, raw).extract(region).png({ compressionLevel: 1 }).toBuffer());
+        if (!aligned.ok && aligned.error.kind === 'no-face') {
+          // Detectors miss faces that fill their frame: look in the whole photo, keep a face centred in FEC's box.
+          if (!whole) whole = await context.aligner.alignImage(await sharp(image.data, raw).png({ compressionLevel: 1 }).toBuffer());
+          region = { left: 0, top: 0, width: image.width, height: image.height };
+          aligned = whole;
+        }
         // The face meant is the one nearest the centre of FEC's box (other people may be in the margin).
         const centre = { x: ((f.left + f.right) / 2) * image.width - region.left, y: ((f.top + f.bottom) / 2) * image.height - region.top };
-        const face = aligned.ok ? pickFace(aligned.faces, centre) : undefined;
+        let face = aligned.ok ? pickFace(aligned.faces, centre) : undefined;
+        if (face && region.left === 0 && region.width === image.width && !insideBox(face, f, image.width, image.height)) face = undefined;
         if (!aligned.ok || !face) {
           line = { key: f.key, ok: false, reason: aligned.ok ? 'no-face' : aligned.error.kind };
         } else {
