@@ -55,3 +55,11 @@ export {
 export type { FolderSourceOptions, FolderEntry, FolderPrepareProgress, FolderPrepareSummary, FaceAligner, FaceAlignerFactory, AlignedFaceLike, AlignResultLike, DatasetEvent } from './dataset/folder';
 export { parseFecCsv, oddOneOut, fecFaceKey, downloadImages, cachedImagePath, readDeadList, prepareFecDataset, cropRegion, tripletsPerType, DEFAULT_FEC_OPTIONS, FEC_FIELDS } from './dataset/fec';
 export type { FecFace, FecTriplet, FecIssue, FecParseResult, DownloadOptions, DownloadResult, DownloadProgress, DownloadSummary, FecPrepareOptions, FecPrepareProgress, FecPrepareSummary, FecCsvReport } from './dataset/fec';
+
+// Export and inference engines
+export { modelToOnnx, decodeOnnxModel, UnsupportedLayerError, ONNX_OPSET, ONNX_IR_VERSION, OUTPUT_NAME as ONNX_OUTPUT_NAME } from './export/onnx-graph';
+export type { OnnxExportOptions, OnnxExportReport } from './export/onnx-graph';
+export { exportRunToOnnx, exportModelToOnnx, onnxExportState, onnxModelPath, tfjsModelDir, ONNX_MODEL_FILE } from './export/export-run';
+export type { OnnxExportState, RunExport } from './export/export-run';
+export { createEmbeddingEngine, createOnnxEngine, createTfjsEngine, loadOnnxRuntime, defaultOnnxBatchSize, ENGINES } from './inference/engine';
+export type { EmbeddingEngine, EngineName, EnginePreference, EngineOptions, OrtModule } from './inference/engine';
