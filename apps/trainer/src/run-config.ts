@@ -7,6 +7,7 @@ import {
   DEFAULT_SYNTHETIC_OPTIONS,
   DEFAULT_TRAIN_CONFIG,
   PRESETS,
+  datasetExists,
   folderSettings,
   mergeConfig,
   provideFaceAligner,
@@ -24,6 +25,7 @@ const FIELD_FLAGS = {
   'input-size': 'inputSize',
   'init-weights': 'initWeights',
   'head-dropout': 'headDropout',
+  'batch-norm-momentum': 'batchNormMomentum',
   'batch-triplets': 'batchTriplets',
   epochs: 'epochs',
   'steps-per-epoch': 'stepsPerEpoch',
@@ -132,7 +134,10 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
   const config = mergeConfig(preset, fromFile, fromFlags as Partial<TrainConfig>);
 
   const dataset = stringFlag(flags, 'dataset');
-  if (dataset === 'fec') config.dataset = { source: 'fec', root: 'data/fec' };
+  if (dataset === 'fec') {
+    config.dataset = { source: 'fec', root: 'data/fec' };
+    if (!datasetExists('data/fec')) throw new UsageError('no prepared FEC dataset at data/fec: run "nx run trainer:prepare --source fec --csv <faceexp-comparison-data-train-public.csv> --out data/fec" first');
+  }
   else if (dataset === 'folder') {
     const root = stringFlag(flags, 'root') ?? (config.dataset.source === 'folder' ? config.dataset.root : undefined);
     if (!root) throw new UsageError('--dataset folder needs --root <dir> (a <label>/<image> or <split>/<label>/<image> folder)');
