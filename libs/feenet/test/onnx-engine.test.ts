@@ -8,7 +8,7 @@ import { exportRunToOnnx, onnxModelPath, tfjsModelDir } from '../src/export/expo
 import { createEmbeddingEngine, type EmbeddingEngine } from '../src/inference/engine';
 import { buildFeenet } from '../src/model/feenet';
 import { saveLayersModel } from '../src/model/persistence';
-import { maxAbsDiff, perturbWeights, randomImages, randomiseBatchNorm } from './onnx-helpers';
+import { maxAbsDiff, perturbWeights, randomImages, randomiseBatchNorm, seedWeights } from './onnx-helpers';
 
 let tmp: string;
 let faceapiRun: string;
@@ -31,12 +31,14 @@ beforeAll(async () => {
   const mean = Array.from({ length: 512 }, (_, i) => 100 + 20 * Math.sin(i));
   const variance = Array.from({ length: 512 }, (_, i) => 400 + (i % 5) * 100);
   const head = buildFeenet({ backbone: 'faceapi', featureDim: 512, featureMean: mean, featureVariance: variance });
+  seedWeights(head, 2);
   perturbWeights(head, 3, 0.3);
   await saveLayersModel(head, tfjsModelDir(faceapiRun));
   head.dispose();
 
   b0Run = path.join(tmp, 'b0-run');
   const b0 = buildFeenet({ backbone: 'efficientnet-b0', inputSize: 112 });
+  seedWeights(b0, 4);
   randomiseBatchNorm(b0, 5);
   await saveLayersModel(b0, tfjsModelDir(b0Run));
   b0.dispose();

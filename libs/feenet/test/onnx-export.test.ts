@@ -16,7 +16,7 @@ import { decodeOnnxModel, modelToOnnx, ONNX_OPSET, UnsupportedLayerError } from 
 import { embed } from '../src/model/embed';
 import { buildFeenet } from '../src/model/feenet';
 import { loadLayersModel, saveLayersModel } from '../src/model/persistence';
-import { maxAbsDiff, perturbWeights, randomImages, randomiseBatchNorm } from './onnx-helpers';
+import { maxAbsDiff, perturbWeights, randomImages, randomiseBatchNorm, seedWeights } from './onnx-helpers';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -83,6 +83,7 @@ describe('EfficientNet-B0 FEENet at 112 px, random weights and random batch-norm
   beforeAll(async () => {
     runDir = path.join(tmp, 'b0-112');
     const built = buildFeenet({ backbone: 'efficientnet-b0', inputSize: 112 });
+    seedWeights(built, 10);
     expect(randomiseBatchNorm(built, 11)).toBe(49);
     await saveLayersModel(built, tfjsModelDir(runDir));
     built.dispose();
@@ -139,8 +140,9 @@ describe('EfficientNet-B0 FEENet at 224 px, perturbed weights and random batch-n
   it('matches tfjs to 1e-4 at batch 1 and batch 32', async () => {
     const model = buildFeenet({ backbone: 'efficientnet-b0', inputSize: 224 });
     try {
-      randomiseBatchNorm(model, 23);
+      seedWeights(model, 22);
       perturbWeights(model, 24, 0.2);
+      randomiseBatchNorm(model, 23);
       const { bytes } = modelToOnnx(model);
       expect(await parity('B0 224 px, batch 1', model, bytes, 1, 3)).toBeLessThan(TOLERANCE);
       expect(await parity('B0 224 px, batch 32', model, bytes, 32, 4)).toBeLessThan(TOLERANCE);
@@ -156,6 +158,7 @@ describe('faceapi head (feature standardisation, dropout, FC 512, FC 16, L2): ra
     const variance = Array.from({ length: 512 }, (_, i) => 0.2 + (i % 7) * 0.3);
     const model = buildFeenet({ backbone: 'faceapi', featureDim: 512, featureMean: mean, featureVariance: variance }, { dropout: 0.3 });
     try {
+      seedWeights(model, 30);
       perturbWeights(model, 31, 0.3);
       const report = modelToOnnx(model);
       expect(report.inputShape).toEqual([512]);
@@ -212,8 +215,9 @@ describe('layers and options outside the FEENet fast path', () => {
     x = tf.layers.dense({ units: 5, activation: 'tanh' }).apply(x) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: x });
     try {
-      randomiseBatchNorm(model, 41);
+      seedWeights(model, 40);
       perturbWeights(model, 42, 0.5);
+      randomiseBatchNorm(model, 41);
       const report = modelToOnnx(model);
       expect(report.foldedBatchNorms).toBe(0);
       expect(report.opCounts.Pad).toBe(1);

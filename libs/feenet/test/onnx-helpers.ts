@@ -40,12 +40,17 @@ export function randomiseBatchNorm(model: tf.LayersModel, seed: number): number 
     inputShape.length === 3
       ? tf.tensor(randomImages(CALIBRATION_BATCH, inputShape[0]!, seed + 1), [CALIBRATION_BATCH, inputShape[0]!, inputShape[1]!, 3])
       : tf.randomNormal([CALIBRATION_BATCH, ...inputShape], 0, 1, 'float32', seed);
+  // Dropout (stochastic depth, feenet_dropout) off meanwhile: the statistics must be those of inference.
+  const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { rate: number }[];
+  const rates = dropouts.map((l) => l.rate);
+  dropouts.forEach((l) => (l.rate = 0));
   const momenta = bnLayers.map((l) => (l as unknown as { momentum: number }).momentum);
   bnLayers.forEach((l) => ((l as unknown as { momentum: number }).momentum = 0));
   tf.tidy(() => {
     model.apply(calibration, { training: true });
   });
   bnLayers.forEach((l, i) => ((l as unknown as { momentum: number }).momentum = momenta[i]!));
+  dropouts.forEach((l, i) => (l.rate = rates[i]!));
   calibration.dispose();
   for (const layer of bnLayers) {
     const variance = layer.getWeights()[layer.weights.findIndex((w) => w.originalName.endsWith('moving_variance'))]!.dataSync();
@@ -62,7 +67,35 @@ export function randomiseBatchNorm(model: tf.LayersModel, seed: number): number 
   return bnLayers.length;
 }
 
-/** Multiplies every trainable weight by (1 + scale·u), u uniform in [−1, 1]: weights no longer at initialisation. */
+/**
+ * Replaces the random initialisation of every trainable weight, except batch norm's γ and β, with seeded values of
+ * the same scale (He normal over fan-out for convolutions, Glorot normal for dense layers, small biases): tfjs
+ * initialisers are unseeded, and parity tolerances should not depend on the draw.
+ */
+export function seedWeights(model: tf.LayersModel, seed: number): void {
+  const rng = new SeededRandom(seed);
+  for (const layer of model.layers) {
+    if (layer.trainableWeights.length === 0 || layer.getClassName() === 'BatchNormalization') continue;
+    const current = layer.getWeights();
+    const next = current.map((t, i) => {
+      const short = layer.weights[i]!.originalName.split('/').pop()!;
+      const shape = t.shape;
+      let sd = 0.01; // biases
+      if (short === 'kernel' && shape.length === 4) sd = Math.sqrt(2 / (shape[0]! * shape[1]! * shape[3]!));
+      else if (short === 'depthwise_kernel') sd = Math.sqrt(2 / (shape[0]! * shape[1]! * shape[3]!));
+      else if (short === 'kernel' && shape.length === 2) sd = Math.sqrt(2 / (shape[0]! + shape[1]!));
+      const data = Float32Array.from({ length: t.size }, () => rng.normal(0, sd));
+      return tf.tensor(data, shape);
+    });
+    layer.setWeights(next);
+    next.forEach((t) => t.dispose());
+  }
+}
+
+/**
+ * Multiplies every trainable weight by (1 + scale·u), u uniform in [−1, 1]: weights no longer at initialisation.
+ * Call before `randomiseBatchNorm`, whose calibration should see the final weights.
+ */
 export function perturbWeights(model: tf.LayersModel, seed: number, scale = 0.2): void {
   const rng = new SeededRandom(seed);
   for (const layer of model.layers) {

@@ -94,11 +94,12 @@ export function loadOnnxRuntime(unavailable: readonly string[] = []): { ok: true
 }
 
 /**
- * Measured on this 2-core machine (README, "ONNX export and inference engines"): small batches keep the
- * activations in cache; beyond 8 faces throughput falls while memory grows.
+ * Measured on this 2-core machine (README, "ONNX export and inference engines"; 2 threads, no spinning): at
+ * 112 px throughput peaks at batch 8 (216 faces/s, vs 114 at batch 1 and 114 at batch 32); at 224 px at batch
+ * 1-2 (48 faces/s, vs 28 at batch 32): larger batches spill the activations out of cache.
  */
 export function defaultOnnxBatchSize(inputShape: readonly number[]): number {
-  return inputShape.length === 1 ? 256 : inputShape[0]! >= 160 ? 4 : 8;
+  return inputShape.length === 1 ? 256 : inputShape[0]! >= 160 ? 2 : 8;
 }
 
 export function defaultThreads(): number {
@@ -119,6 +120,12 @@ function checkInputs(inputs: Float32Array | Uint8Array, count: number, inputShap
 
 export interface OnnxSessionOptions {
   threads?: number;
+  /**
+   * Let idle intra-op threads spin (onnxruntime's default). Off by default: on this 2-core machine, shared with
+   * other jobs, spinning threads halved throughput (97 vs 160 faces/s at 112 px), and without contention it
+   * gains little for batched inference.
+   */
+  spin?: boolean;
   batchSize?: number;
   /** Where the bytes came from, for the description. */
   source?: string;
@@ -133,6 +140,7 @@ export async function createOnnxEngine(ort: OrtModule, bytes: Uint8Array, option
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: options.spin ? '1' : '0' } } },
   });
   const meta = session.inputMetadata[0];
   if (!meta || !meta.isTensor) throw new Error('ONNX model: expected one tensor input');
