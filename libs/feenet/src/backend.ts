@@ -41,10 +41,12 @@ export interface BackendOptions {
 
 /**
  * Picks the fastest backend present: tfjs-node-gpu, tfjs-node, wasm (SIMD), cpu.
- * Idempotent per process: the first call decides, later calls return the same report.
+ * Without options it decides once per process; later plain calls return the same report.
  */
 export async function selectBackend(options: BackendOptions = {}): Promise<BackendReport> {
-  if (selected && (!options.prefer || options.prefer === selected.name)) return selected;
+  const plain = !options.prefer && !options.unavailable;
+  if (plain && selected) return selected;
+  if (options.prefer && selected?.name === options.prefer && tf.getBackend() === backendRegistryName(options.prefer)) return selected;
   const skipped: string[] = [];
   const order = options.prefer ? [options.prefer] : BACKENDS;
   for (const name of order) {
@@ -56,6 +58,11 @@ export async function selectBackend(options: BackendOptions = {}): Promise<Backe
     skipped.push(`${name}: ${outcome.reason}`);
   }
   throw new Error(`No TensorFlow.js backend could start:\n  ${skipped.join('\n  ')}`);
+}
+
+/** The name tfjs registers each backend under (both native packages use "tensorflow"). */
+function backendRegistryName(name: BackendName): string {
+  return name === 'tensorflow-gpu' ? 'tensorflow' : name;
 }
 
 type Attempt = { ok: true; description: string } | { ok: false; reason: string };
@@ -74,7 +81,7 @@ async function tryBackend(name: BackendName, unavailable: readonly string[]): Pr
       return { ok: true, description: `tensorflow (${pkg}, libtensorflow)` };
     }
     case 'wasm': {
-      if (unavailable.includes('@tensorflow/tfjs-backend-wasm')) return { ok: false, reason: 'not installed' };
+      if (unavailable.includes('@tensorflow/tfjs-backend-wasm')) return { ok: false, reason: '@tensorflow/tfjs-backend-wasm not installed' };
       try {
         const wasm = wasmBackend;
         const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));

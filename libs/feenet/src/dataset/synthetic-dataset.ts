@@ -28,6 +28,14 @@ export const EXPRESSION_PROTOTYPES: Record<string, ExpressionParams> = {
 };
 const LABELS = Object.keys(EXPRESSION_PROTOTYPES);
 
+/** Bumped whenever the renderer or the sampling changes, so cached datasets made by older code are remade. */
+export const SYNTHETIC_GENERATOR_VERSION = 3;
+
+/** The settings recorded in dataset.json: what decides whether an existing dataset can be reused. */
+export function syntheticSettings(options: SyntheticOptions): Record<string, unknown> {
+  return { ...options, generatorVersion: SYNTHETIC_GENERATOR_VERSION };
+}
+
 /** How much each parameter matters to a rater's eye (the perceptual metric of the simulation). */
 const PERCEPTUAL_WEIGHTS: Record<keyof ExpressionParams, number> = {
   smile: 1,
@@ -75,9 +83,9 @@ export function sampleExpression(rng: SeededRandom, label: string): ExpressionPa
   const proto = EXPRESSION_PROTOTYPES[label];
   const neutral = EXPRESSION_PROTOTYPES.neutral!;
   if (!proto) throw new Error(`unknown expression label ${label}`);
-  const intensity = label === 'neutral' ? 0 : rng.uniform(0.35, 1.2);
+  const intensity = label === 'neutral' ? 0 : rng.uniform(0.2, 1.3);
   const e = { ...neutral };
-  for (const k of EXPRESSION_KEYS) e[k] = neutral[k] + intensity * (proto[k] - neutral[k]) + rng.normal(0, 0.12);
+  for (const k of EXPRESSION_KEYS) e[k] = neutral[k] + intensity * (proto[k] - neutral[k]) + rng.normal(0, 0.05);
   e.mouthOpen = Math.max(0, Math.min(1.1, e.mouthOpen));
   e.eyeOpen = Math.max(0.25, Math.min(1.6, e.eyeOpen));
   e.smile = Math.max(-1.1, Math.min(1.1, e.smile));
@@ -114,25 +122,27 @@ export function simulateRaters(
   return { odd: best, agreement: votes[best]! / raters };
 }
 
+/** Draws three distinct faces spanning one, two or three classes; undefined when the split is too small for it. */
 function sampleTripletFaces(type: TripletType, byLabel: Map<string, SyntheticFace[]>, rng: SeededRandom): SyntheticFace[] | undefined {
-  const labels = [...byLabel.keys()];
-  const distinct = rng.shuffle([...labels]);
-  const pickFrom = (label: string) => rng.pick(byLabel.get(label)!);
-  let faces: SyntheticFace[];
+  const withAtLeast = (n: number) => [...byLabel.keys()].filter((l) => byLabel.get(l)!.length >= n);
+  const distinctFrom = (label: string, n: number): SyntheticFace[] => rng.shuffle([...byLabel.get(label)!]).slice(0, n);
   switch (type) {
     case 'ONE_CLASS': {
-      const l = distinct[0]!;
-      faces = [pickFrom(l), pickFrom(l), pickFrom(l)];
-      break;
+      const labels = withAtLeast(3);
+      return labels.length ? distinctFrom(rng.pick(labels), 3) : undefined;
     }
-    case 'TWO_CLASS':
-      faces = rng.shuffle([pickFrom(distinct[0]!), pickFrom(distinct[0]!), pickFrom(distinct[1]!)]);
-      break;
-    case 'THREE_CLASS':
-      faces = [pickFrom(distinct[0]!), pickFrom(distinct[1]!), pickFrom(distinct[2]!)];
-      break;
+    case 'TWO_CLASS': {
+      const pairLabels = withAtLeast(2);
+      if (pairLabels.length === 0 || byLabel.size < 2) return undefined;
+      const pairLabel = rng.pick(pairLabels);
+      const other = rng.pick([...byLabel.keys()].filter((l) => l !== pairLabel));
+      return rng.shuffle([...distinctFrom(pairLabel, 2), ...distinctFrom(other, 1)]);
+    }
+    case 'THREE_CLASS': {
+      if (byLabel.size < 3) return undefined;
+      return rng.shuffle([...byLabel.keys()]).slice(0, 3).map((l) => distinctFrom(l, 1)[0]!);
+    }
   }
-  return new Set(faces.map((f) => f.record.id)).size === 3 ? faces : undefined;
 }
 
 export interface SyntheticProgress {
@@ -210,10 +220,12 @@ export async function generateSyntheticDataset(
     let kept = 0;
     let attempts = 0;
     while (kept < options.triplets[split]) {
-      if (++attempts > options.triplets[split] * 50) throw new Error(`raters agree too rarely to fill ${split}: raise minAgreement tolerance`);
+      if (++attempts > options.triplets[split] * 50 + 1000) {
+        throw new Error(`raters agreed on only ${kept} of ${attempts} triplets drawn for ${split}: lower minAgreement or raterNoise`);
+      }
       const type = types[kept % types.length]!;
       const drawn = sampleTripletFaces(type, byLabel, tripletRng);
-      if (!drawn) continue;
+      if (!drawn) throw new Error(`split ${split} has too few faces per class for ${type} triplets: add persons or faces per person`);
       const [a, b, c] = drawn as [SyntheticFace, SyntheticFace, SyntheticFace];
       const { odd, agreement } = simulateRaters([a.params, b.params, c.params], options.raters, options.raterNoise, tripletRng);
       if (agreement < options.minAgreement - 1e-9) {
@@ -232,7 +244,7 @@ export async function generateSyntheticDataset(
     name: path.basename(root),
     source: 'synthetic',
     imageSize: options.imageSize,
-    settings: { ...options },
+    settings: syntheticSettings(options),
   });
   return { info, discarded };
 }

@@ -150,8 +150,8 @@ export function renderFace(
   const eyeH = 0.023 * Math.max(0.12, e.eyeOpen);
   const lowerLidCut = 1 - 0.55 * Math.max(0, e.smile);
   const brows = [-1, 1].map((side) => {
-    const inner: [number, number] = [side * (id.eyeHalfSpacing - 0.038 - 0.012 * Math.max(0, e.browFurrow)), id.eyeY - 0.052 - 0.02 * e.browRaise + 0.016 * e.browFurrow];
-    const outer: [number, number] = [side * (id.eyeHalfSpacing + 0.052), id.eyeY - 0.046 - 0.014 * e.browRaise - 0.004 * e.browFurrow];
+    const inner: [number, number] = [side * (id.eyeHalfSpacing - 0.038 - 0.016 * Math.max(0, e.browFurrow)), id.eyeY - 0.052 - 0.03 * e.browRaise + 0.024 * e.browFurrow];
+    const outer: [number, number] = [side * (id.eyeHalfSpacing + 0.052), id.eyeY - 0.046 - 0.022 * e.browRaise - 0.006 * e.browFurrow];
     const mid: [number, number] = [(inner[0] + outer[0]) / 2, Math.min(inner[1], outer[1]) - 0.014 - 0.006 * e.browRaise];
     return bezier(inner, mid, outer);
   });

@@ -481,11 +481,12 @@ export function modelToOnnx(model: tf.LayersModel, options: OnnxExportOptions = 
         break;
       }
       case 'L2Normalize': {
-        // Like the tfjs layer: x / √(Σx² + 1e-12) over the last axis.
+        // Like the tfjs layer and tf.math.l2_normalize: x / √max(Σx², 1e-12) over the last axis. (The floor only
+        // matters for an all-zero vector; it equals the older √(Σx² + 1e-12) in float32 for any other input.)
         const v = asNC(materialise(x, name), name);
         const sumSq = g.node('ReduceSumSquare', [v.name], `${name}_sumsq`, { axes: [1], keepdims: 1 });
-        const eps = g.node('Add', [sumSq, g.constFloat(`${name}_eps`, [1e-12], [])], `${name}_eps_add`);
-        const norm = g.node('Sqrt', [eps], `${name}_norm`);
+        const floored = g.node('Max', [sumSq, g.constFloat(`${name}_eps`, [1e-12], [])], `${name}_floor`);
+        const norm = g.node('Sqrt', [floored], `${name}_norm`);
         out = { ...v, name: g.node('Div', [v.name, norm], name) };
         break;
       }

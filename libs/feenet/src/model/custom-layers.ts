@@ -15,9 +15,9 @@ export class L2Normalize extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      // The epsilon keeps the gradient finite for an all-zero vector (possible right after initialisation).
-      const norm = tf.sqrt(tf.sum(tf.square(x), -1, true).add(1e-12));
-      return tf.div(x, norm);
+      // As tf.math.l2_normalize: x / √max(Σx², ε). The floor only acts on an all-zero vector, so outputs are
+      // exactly unit length even when a fresh network's outputs are tiny.
+      return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-12)));
     });
   }
 }

@@ -34,11 +34,33 @@ export interface EfficientNetOptions {
   dropConnectRate?: number;
   /** Channels of the 1×1 head convolution (1280 for B0). */
   topFilters?: number;
+  /** Keras uses 0.99; short runs need less, or inference-mode statistics lag far behind training. */
+  batchNormMomentum?: number;
+  /** Seeds the initialisers: the same seed builds the same weights. */
+  seed?: number;
 }
 
-// Keras: VarianceScaling(scale=2, mode='fan_out', distribution='truncated_normal') for convolutions.
-const convInit = () => tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'truncatedNormal' });
-const batchNorm = (name: string) => tf.layers.batchNormalization({ axis: 3, momentum: 0.99, epsilon: 1e-3, name });
+/** Per-build settings shared by every block: initialiser seeds (for reproducible runs) and batch-norm momentum. */
+class LayerFactory {
+  private seed: number | undefined;
+
+  constructor(seed: number | undefined, private readonly momentum: number) {
+    this.seed = seed;
+  }
+
+  private nextSeed(): number | undefined {
+    return this.seed === undefined ? undefined : this.seed++;
+  }
+
+  /** Keras: VarianceScaling(scale=2, mode='fan_out', distribution='truncated_normal') for convolutions. */
+  convInit() {
+    return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'truncatedNormal', seed: this.nextSeed() });
+  }
+
+  batchNorm(name: string) {
+    return tf.layers.batchNormalization({ axis: 3, momentum: this.momentum, epsilon: 1e-3, name });
+  }
+}
 
 /** Keras' correct_pad: the asymmetric zero padding that makes a stride-2 'valid' convolution centre like TF. */
 function correctPad(inputSize: number, kernelSize: number): [[number, number], [number, number]] {
@@ -56,6 +78,7 @@ function spatialSize(x: tf.SymbolicTensor): number {
 
 /** One MBConv block: expand (1×1) → depthwise → squeeze-and-excitation → project (1×1) → residual. */
 function mbConvBlock(
+  f: LayerFactory,
   inputs: tf.SymbolicTensor,
   args: { kernelSize: number; filtersIn: number; filtersOut: number; expandRatio: number; strides: 1 | 2; seRatio: number },
   dropRate: number,
@@ -64,8 +87,8 @@ function mbConvBlock(
   const filters = args.filtersIn * args.expandRatio;
   let x = inputs;
   if (args.expandRatio !== 1) {
-    x = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: convInit(), name: `${name}expand_conv` }).apply(x) as tf.SymbolicTensor;
-    x = batchNorm(`${name}expand_bn`).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: f.convInit(), name: `${name}expand_conv` }).apply(x) as tf.SymbolicTensor;
+    x = f.batchNorm(`${name}expand_bn`).apply(x) as tf.SymbolicTensor;
     x = tf.layers.activation({ activation: 'swish', name: `${name}expand_activation` }).apply(x) as tf.SymbolicTensor;
   }
   let padding: 'same' | 'valid' = 'same';
@@ -73,21 +96,21 @@ function mbConvBlock(
     x = tf.layers.zeroPadding2d({ padding: correctPad(spatialSize(x), args.kernelSize), name: `${name}dwconv_pad` }).apply(x) as tf.SymbolicTensor;
     padding = 'valid';
   }
-  x = tf.layers.depthwiseConv2d({ kernelSize: args.kernelSize, strides: args.strides, padding, useBias: false, depthwiseInitializer: convInit(), name: `${name}dwconv` }).apply(x) as tf.SymbolicTensor;
-  x = batchNorm(`${name}bn`).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.depthwiseConv2d({ kernelSize: args.kernelSize, strides: args.strides, padding, useBias: false, depthwiseInitializer: f.convInit(), name: `${name}dwconv` }).apply(x) as tf.SymbolicTensor;
+  x = f.batchNorm(`${name}bn`).apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'swish', name: `${name}activation` }).apply(x) as tf.SymbolicTensor;
 
   if (args.seRatio > 0 && args.seRatio <= 1) {
     const filtersSe = Math.max(1, Math.floor(args.filtersIn * args.seRatio));
     let se = tf.layers.globalAveragePooling2d({ name: `${name}se_squeeze` }).apply(x) as tf.SymbolicTensor;
     se = tf.layers.reshape({ targetShape: [1, 1, filters], name: `${name}se_reshape` }).apply(se) as tf.SymbolicTensor;
-    se = tf.layers.conv2d({ filters: filtersSe, kernelSize: 1, padding: 'same', activation: 'swish', kernelInitializer: convInit(), name: `${name}se_reduce` }).apply(se) as tf.SymbolicTensor;
-    se = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', activation: 'sigmoid', kernelInitializer: convInit(), name: `${name}se_expand` }).apply(se) as tf.SymbolicTensor;
+    se = tf.layers.conv2d({ filters: filtersSe, kernelSize: 1, padding: 'same', activation: 'swish', kernelInitializer: f.convInit(), name: `${name}se_reduce` }).apply(se) as tf.SymbolicTensor;
+    se = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', activation: 'sigmoid', kernelInitializer: f.convInit(), name: `${name}se_expand` }).apply(se) as tf.SymbolicTensor;
     x = tf.layers.multiply({ name: `${name}se_excite` }).apply([x, se]) as tf.SymbolicTensor;
   }
 
-  x = tf.layers.conv2d({ filters: args.filtersOut, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: convInit(), name: `${name}project_conv` }).apply(x) as tf.SymbolicTensor;
-  x = batchNorm(`${name}project_bn`).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: args.filtersOut, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: f.convInit(), name: `${name}project_conv` }).apply(x) as tf.SymbolicTensor;
+  x = f.batchNorm(`${name}project_bn`).apply(x) as tf.SymbolicTensor;
   if (args.strides === 1 && args.filtersIn === args.filtersOut) {
     if (dropRate > 0) {
       // noise_shape (None, 1, 1, 1): drops the whole residual branch per sample (stochastic depth).
@@ -103,13 +126,14 @@ function mbConvBlock(
  * Returns the symbolic input and pooled output, so callers can put their own head on top.
  */
 export function efficientNetB0(options: EfficientNetOptions): { input: tf.SymbolicTensor; features: tf.SymbolicTensor } {
-  const { inputSize, dropConnectRate = 0.2, topFilters = 1280 } = options;
+  const { inputSize, dropConnectRate = 0.2, topFilters = 1280, batchNormMomentum = 0.99, seed } = options;
+  const f = new LayerFactory(seed, batchNormMomentum);
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: 'input_image' });
   let x = tf.layers.rescaling({ scale: 1 / 255, name: 'rescaling' }).apply(input) as tf.SymbolicTensor;
   x = new ChannelNormalization({ name: 'normalization' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.zeroPadding2d({ padding: correctPad(inputSize, 3), name: 'stem_conv_pad' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: convInit(), name: 'stem_conv' }).apply(x) as tf.SymbolicTensor;
-  x = batchNorm('stem_bn').apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: f.convInit(), name: 'stem_conv' }).apply(x) as tf.SymbolicTensor;
+  x = f.batchNorm('stem_bn').apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'swish', name: 'stem_activation' }).apply(x) as tf.SymbolicTensor;
 
   const totalBlocks = EFFICIENTNET_B0_BLOCKS.reduce((n, stage) => n + stage.repeats, 0);
@@ -119,6 +143,7 @@ export function efficientNetB0(options: EfficientNetOptions): { input: tf.Symbol
       // Only a stage's first block changes resolution and width.
       const first = j === 0;
       x = mbConvBlock(
+        f,
         x,
         { ...stage, strides: first ? stage.strides : 1, filtersIn: first ? stage.filtersIn : stage.filtersOut },
         (dropConnectRate * blockIndex) / totalBlocks,
@@ -128,8 +153,8 @@ export function efficientNetB0(options: EfficientNetOptions): { input: tf.Symbol
     }
   });
 
-  x = tf.layers.conv2d({ filters: topFilters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: convInit(), name: 'top_conv' }).apply(x) as tf.SymbolicTensor;
-  x = batchNorm('top_bn').apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: topFilters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: f.convInit(), name: 'top_conv' }).apply(x) as tf.SymbolicTensor;
+  x = f.batchNorm('top_bn').apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'swish', name: 'top_activation' }).apply(x) as tf.SymbolicTensor;
   const features = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x) as tf.SymbolicTensor;
   return { input, features };

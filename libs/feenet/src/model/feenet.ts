@@ -28,7 +28,7 @@ export function isBackboneName(name: string): name is BackboneName {
 
 /** What a model consumes: aligned images of a given size, or precomputed frozen-backbone features. */
 export type ModelSpec =
-  | { backbone: 'efficientnet-b0'; inputSize: number; dropConnectRate?: number }
+  | { backbone: 'efficientnet-b0'; inputSize: number; dropConnectRate?: number; batchNormMomentum?: number }
   | {
       backbone: 'faceapi';
       featureDim: number;
@@ -42,22 +42,31 @@ export interface HeadOptions {
   embeddingDim?: number;
   /** Dropout on the backbone features during training: a frozen backbone's head otherwise memorises faces. */
   dropout?: number;
+  /** Seeds every initialiser, backbone included: the same seed builds the same weights. */
+  seed?: number;
 }
 
 /** FEENet's head: FC 512 (ReLU) → FC 16 → L2 normalisation, named so checkpoints read plainly. */
 function feenetHead(features: tf.SymbolicTensor, options: HeadOptions = {}): tf.SymbolicTensor {
-  const { hiddenUnits = 512, embeddingDim = EMBEDDING_DIM, dropout = 0 } = options;
+  const { hiddenUnits = 512, embeddingDim = EMBEDDING_DIM, dropout = 0, seed } = options;
+  // Offset from the backbone's seeds, which count up from `seed`.
+  const headSeed = seed === undefined ? undefined : seed + 100_000;
   let x = features;
   if (dropout > 0) x = tf.layers.dropout({ rate: dropout, name: 'feenet_dropout' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: hiddenUnits, activation: 'relu', kernelInitializer: 'heNormal', name: 'feenet_fc512' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: embeddingDim, kernelInitializer: 'glorotNormal', name: 'feenet_fc16' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: hiddenUnits, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: headSeed }), name: 'feenet_fc512' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: embeddingDim, kernelInitializer: tf.initializers.glorotNormal({ seed: headSeed === undefined ? undefined : headSeed + 1 }), name: 'feenet_fc16' }).apply(x) as tf.SymbolicTensor;
   return new L2Normalize({ name: 'feenet_l2norm' }).apply(x) as tf.SymbolicTensor;
 }
 
 export function buildFeenet(spec: ModelSpec, head: HeadOptions = {}): tf.LayersModel {
   switch (spec.backbone) {
     case 'efficientnet-b0': {
-      const { input, features } = efficientNetB0({ inputSize: spec.inputSize, dropConnectRate: spec.dropConnectRate ?? 0.2 });
+      const { input, features } = efficientNetB0({
+        inputSize: spec.inputSize,
+        dropConnectRate: spec.dropConnectRate ?? 0.2,
+        batchNormMomentum: spec.batchNormMomentum ?? 0.99,
+        seed: head.seed,
+      });
       return tf.model({ inputs: input, outputs: feenetHead(features, head), name: 'feenet_efficientnet_b0' });
     }
     case 'faceapi': {

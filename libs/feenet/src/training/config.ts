@@ -26,6 +26,8 @@ export interface TrainConfig {
   inputSize: number;
   /** A tfjs layers model.json (e.g. Keras ImageNet B0 converted) whose weights load by layer name. */
   initWeights: string | null;
+  /** Moving-average momentum of batch norm in image backbones (Keras: 0.99). */
+  batchNormMomentum: number;
   /** Dropout on the backbone features in training (before FC 512). */
   headDropout: number;
   /** Triplets per step; each step embeds 3 × this many faces in one batch. */
@@ -52,6 +54,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   backbone: 'faceapi',
   inputSize: 112,
   initWeights: null,
+  batchNormMomentum: 0.99,
   headDropout: 0.5,
   batchTriplets: 64,
   epochs: 6,
@@ -115,6 +118,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.learningRate > 0 && c.learningRate < 1)) fail(`learningRate must be in (0, 1), got ${c.learningRate}`);
   if (!(c.minLearningRate >= 0 && c.minLearningRate <= c.learningRate)) fail('minLearningRate must be in [0, learningRate]');
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) fail('warmupSteps must be a non-negative integer');
+  if (!(c.batchNormMomentum >= 0 && c.batchNormMomentum < 1)) fail(`batchNormMomentum must be in [0, 1), got ${c.batchNormMomentum}`);
   if (!(c.headDropout >= 0 && c.headDropout < 1)) fail(`headDropout must be in [0, 1), got ${c.headDropout}`);
   if (!(c.margin > 0 && c.margin <= 2)) fail(`margin must be in (0, 2], got ${c.margin}`);
   if (!(c.minAgreement > 0 && c.minAgreement <= 1)) fail(`minAgreement must be in (0, 1], got ${c.minAgreement}`);

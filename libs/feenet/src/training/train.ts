@@ -173,9 +173,9 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     const spec: ModelSpec =
       config.backbone === 'faceapi'
         ? { backbone: 'faceapi', featureDim: inputs.shape[0]!, ...renameStats(featureStatistics(inputs, facesOf(splits.train))) }
-        : { backbone: 'efficientnet-b0', inputSize: config.inputSize };
+        : { backbone: 'efficientnet-b0', inputSize: config.inputSize, batchNormMomentum: config.batchNormMomentum };
     tf.util.assert(spec.backbone === config.backbone, () => 'backbone mismatch');
-    model = buildFeenet(spec, { dropout: config.headDropout });
+    model = buildFeenet(spec, { dropout: config.headDropout, seed: config.seed });
     if (config.initWeights) {
       const report = loadWeightsByName(model, await loadLayersModel(config.initWeights));
       emit({ kind: 'status', message: `init weights: ${report.loadedLayers.length} layers loaded, ${report.missingLayers.length} kept their initialisation, ${report.shapeMismatches.length} shape mismatches` });
