@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createAligner } from '@feenet/alignment';
 import {
   DEFAULT_FOLDER_OPTIONS,
   DEFAULT_SYNTHETIC_OPTIONS,
@@ -65,12 +66,10 @@ export const TRAIN_FLAGS = [
   ...FOLDER_FLAGS,
 ];
 
-/** The faces of a labelled folder go through @feenet/alignment (loaded only when a folder needs aligning). */
+/** The faces of a labelled folder that is not `--aligned` go through @feenet/alignment. */
 export function provideAlignmentLibrary(): void {
-  provideFaceAligner(async ({ size, detector }) => {
-    const { createAligner } = await import('@feenet/alignment');
-    return createAligner({ size, faceApi: { model: detector as 'ssd-mobilenet-v1' | 'tiny-face-detector' } });
-  });
+  // face-api itself is only loaded when an aligner is created.
+  provideFaceAligner(({ size, detector }) => createAligner({ size, faceApi: { model: detector as 'ssd-mobilenet-v1' | 'tiny-face-detector' } }));
 }
 
 /** Folder settings from flags over a base (a config file's, or the defaults). */

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { createAligner } from '@feenet/alignment';
 import {
   DEFAULT_FEC_OPTIONS,
   DEFAULT_FOLDER_OPTIONS,
@@ -70,7 +71,6 @@ function share(flags: Map<string, FlagValue>, name: string, allowZero: boolean):
 
 async function makeAligner(size: number, detector: string): Promise<FaceAligner> {
   if (detector !== 'ssd-mobilenet-v1' && detector !== 'tiny-face-detector') throw new UsageError(`--detector must be ssd-mobilenet-v1 or tiny-face-detector, got "${detector}"`);
-  const { createAligner } = await import('@feenet/alignment');
   return createAligner({ size, faceApi: { model: detector } });
 }
 
