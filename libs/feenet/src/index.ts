@@ -11,7 +11,7 @@ export type { BlockArgs, EfficientNetOptions } from './model/efficientnet';
 export { L2Normalize, ChannelNormalization } from './model/custom-layers';
 export { embed } from './model/embed';
 export { saveLayersModel, loadLayersModel } from './model/persistence';
-export { extractFaceApiFeatures, loadFaceApiNets, FACEAPI_INPUT_SIZE } from './backbones/faceapi';
+export { extractFaceApiFeatures, loadFaceApiNets, faceApiFeatureDim, FACEAPI_INPUT_SIZE, FACEAPI_FACE_BOX } from './backbones/faceapi';
 
 // Loss and metric
 export { tripletLoss, DEFAULT_MARGIN } from './training/triplet-loss';

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { describeBackend, selectBackend } from '@feenet/feenet';
+import { describeBackend, selectBackend } from '../src/index';
 
 describe('backend selection', () => {
   it('falls back to wasm when the native packages are absent, and says why', async () => {

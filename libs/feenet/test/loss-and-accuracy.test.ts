@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embeddingSpread, selectBackend, tripletAccuracy, tripletLoss, type Triplet } from '@feenet/feenet';
+import { embeddingSpread, selectBackend, tripletAccuracy, tripletLoss, type Triplet } from '../src/index';
 
 describe('triplet loss', () => {
   beforeAll(async () => {

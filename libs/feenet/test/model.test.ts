@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildFeenet, countParameters, describeModel, embed, loadWeightsByName, selectBackend, EFFICIENTNET_B0_BLOCKS } from '@feenet/feenet';
+import { buildFeenet, countParameters, describeModel, embed, loadWeightsByName, selectBackend, EFFICIENTNET_B0_BLOCKS } from '../src/index';
 
 describe('FEENet with the EfficientNet-B0 backbone', () => {
   beforeAll(async () => {

@@ -13,7 +13,7 @@ import {
   sampleExpression,
   simulateRaters,
   type SyntheticOptions,
-} from '@feenet/feenet';
+} from '../src/index';
 
 const tiny: SyntheticOptions = {
   ...DEFAULT_SYNTHETIC_OPTIONS,

@@ -21,7 +21,7 @@ import {
   tripletAccuracy,
   type TrainConfig,
   type TrainResult,
-} from '@feenet/feenet';
+} from '../src/index';
 
 const work = mkdtempSync(path.join(tmpdir(), 'feenet-train-'));
 const datasetRoot = path.join(work, 'tiny');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '@feenet/feenet';
+import { selectBackend } from '../src/index';
 
 /** Runs `f` on a backend and returns its outputs as plain arrays. */
 async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {

@@ -1,4 +1,4 @@
-import { BACKBONES, buildFeenet, describeModel, selectBackend, describeBackend } from '@feenet/feenet';
+import { BACKBONES, buildFeenet, describeModel, selectBackend, describeBackend, faceApiFeatureDim } from '@feenet/feenet';
 import { parseFlags } from '../cli-args';
 import { buildTrainConfig } from '../run-config';
 
@@ -9,8 +9,8 @@ export async function run(argv: string[]): Promise<void> {
   const model =
     config.backbone === 'efficientnet-b0'
       ? buildFeenet({ backbone: 'efficientnet-b0', inputSize: config.inputSize })
-      : buildFeenet({ backbone: 'faceapi', featureDim: 512, featureMean: new Array(512).fill(0), featureVariance: new Array(512).fill(1) });
+      : buildFeenet({ backbone: 'faceapi', featureDim: faceApiFeatureDim(), featureMean: new Array(faceApiFeatureDim()).fill(0), featureVariance: new Array(faceApiFeatureDim()).fill(1) });
   console.log(`backbone ${config.backbone}: ${BACKBONES[config.backbone].description}`);
-  if (config.backbone === 'faceapi') console.log('(the frozen extractors run outside this model; it consumes their 512 features)');
+  if (config.backbone === 'faceapi') console.log('(the frozen extractors run outside this model; it consumes their features)');
   console.log(describeModel(model));
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Experiment, listExperiments, NonFiniteLossError, train, TrainingStopped, type TrainEvent } from '@feenet/feenet';
 import { createGallery, embeddingMatrix, saveGallery } from '@feenet/clustering';
-import { parseFlags, stringFlag, UsageError } from '../cli-args';
+import { parseFlags, UsageError } from '../cli-args';
 import { buildTrainConfig, TRAIN_FLAGS } from '../run-config';
 import { bar, duration, percent, ProgressLine } from '../progress';
 

@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 
 export const FACEAPI_EXTRACTORS = ['landmark68', 'expression'] as const;
 export type FaceApiExtractor = (typeof FACEAPI_EXTRACTORS)[number];
-export const FACEAPI_FEATURES_PER_EXTRACTOR = 256;
+/** Per net: its 256-d pooled feature, then its own pretrained output layer (68 landmarks as x,y; 7 expression logits). */
+export const FACEAPI_FEATURE_LAYOUT = { landmark68: { pooled: 256, output: 136 }, expression: { pooled: 256, output: 7 } } as const;
+
+/** Feature dimension for a choice of extractors (pooled features first, then output layers). */
+export function faceApiFeatureDim(extractors: readonly FaceApiExtractor[] = FACEAPI_EXTRACTORS): number {
+  return extractors.reduce((n, e) => n + FACEAPI_FEATURE_LAYOUT[e].pooled + FACEAPI_FEATURE_LAYOUT[e].output, 0);
+}
 /** The nets' own input side: faces are resized to it. */
 export const FACEAPI_INPUT_SIZE = 112;
 /**
@@ -22,6 +28,8 @@ export const FACEAPI_FACE_BOX = [0.16, 0.125, 0.96, 0.875] as const;
 
 interface FeatureNet {
   faceFeatureExtractor: { forwardInput(input: unknown): tf.Tensor };
+  /** The net's pretrained fully connected output layer on top of the pooled feature. */
+  params: { fc: { weights: tf.Tensor2D; bias: tf.Tensor1D } };
   loadFromDisk(dir: string): Promise<void>;
   isLoaded: boolean;
 }
@@ -46,7 +54,11 @@ export async function loadFaceApiNets(): Promise<FaceApiModule> {
 }
 
 /**
- * Features of a batch of aligned faces: [n, h, w, 3] RGB in [0, 255] → row-major [n, 256 × extractors].
+ * Features of a batch of aligned faces: [n, h, w, 3] RGB in [0, 255] → row-major [n, faceApiFeatureDim()]:
+ * each net's pooled feature, then each net's output layer applied to it. The output layers are pretrained
+ * linear maps of the pooled features to landmarks and expressions: keeping them hands the head a projection
+ * learned on real faces, which generalises better than one learned from a few thousand training faces
+ * (measured on the synthetic test split: 78.6 % → see the README for the figure with them).
  * The tensors face-api makes are all released before returning.
  */
 export async function extractFaceApiFeatures(
@@ -68,8 +80,9 @@ export async function extractFaceApiFeatures(
   try {
     const input = await api.toNetInput(singles);
     const combined = tf.tidy(() => {
-      const parts = nets.map((net) => net.faceFeatureExtractor.forwardInput(input).reshape([n, -1]));
-      return tf.concat(parts, 1);
+      const pooled = nets.map((net) => net.faceFeatureExtractor.forwardInput(input).reshape([n, -1]) as tf.Tensor2D);
+      const outputs = nets.map((net, i) => tf.add(tf.matMul(pooled[i]!, net.params.fc.weights), net.params.fc.bias));
+      return tf.concat([...pooled, ...outputs], 1);
     });
     const values = (await combined.data()) as Float32Array;
     combined.dispose();

@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FEATURES_PER_EXTRACTOR, FACEAPI_INPUT_SIZE } from '../backbones/faceapi';
+import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
 import { readFaceImages } from './face-images';
 
 export interface FeatureTable {
@@ -28,8 +28,8 @@ export async function faceApiFeatureTable(
   cacheDir: string,
   onProgress?: (done: number, total: number) => void,
 ): Promise<FeatureTable> {
-  const dim = FACEAPI_EXTRACTORS.length * FACEAPI_FEATURES_PER_EXTRACTOR;
-  const stem = path.join(cacheDir, `faceapi-${FACEAPI_EXTRACTORS.join('+')}-v2`);
+  const dim = faceApiFeatureDim();
+  const stem = path.join(cacheDir, `faceapi-${FACEAPI_EXTRACTORS.join('+')}-v3`);
   mkdirSync(cacheDir, { recursive: true });
   const cached = readCache(stem, dim);
   const missing = faces.filter((f) => !cached.has(f.id));

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadLayersModel, loadNamedTensors, saveLayersModel, saveNamedTensors } from '../model/persistence';
 import type { TripletType } from '../dataset/types';
-import type { TrainConfig } from './config';
+import { mergeConfig, type TrainConfig } from './config';
 
 export interface StepMetric {
   kind: 'step';
@@ -93,8 +93,9 @@ export class Experiment {
     return new Experiment(dir);
   }
 
+  /** The run's configuration; fields added since it was written take their defaults. */
   readConfig(): TrainConfig {
-    return JSON.parse(readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as TrainConfig;
+    return mergeConfig(JSON.parse(readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as Partial<TrainConfig>);
   }
 
   readSummary(): RunSummary | null {
