@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
 /** The TensorFlow.js backends FEENet can run on, fastest first. */
@@ -47,6 +48,7 @@ export async function selectBackend(options: BackendOptions = {}): Promise<Backe
   const plain = !options.prefer && !options.unavailable;
   if (plain && selected) return selected;
   if (options.prefer && selected?.name === options.prefer && tf.getBackend() === backendRegistryName(options.prefer)) return selected;
+  registerBatchNormGradient();
   const skipped: string[] = [];
   const order = options.prefer ? [options.prefer] : BACKENDS;
   for (const name of order) {

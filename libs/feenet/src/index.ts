@@ -2,6 +2,7 @@
 export { selectBackend, describeBackend, BACKENDS } from './backend';
 export type { BackendName, BackendReport, BackendOptions } from './backend';
 export { registerWasmGradientKernels } from './wasm-gradients';
+export { registerBatchNormGradient } from './batch-norm-gradient';
 
 // The model
 export { buildFeenet, countParameters, describeModel, loadWeightsByName, BACKBONES, EMBEDDING_DIM, isBackboneName } from './model/feenet';
@@ -63,3 +64,9 @@ export { exportRunToOnnx, exportModelToOnnx, onnxExportState, onnxModelPath, tfj
 export type { OnnxExportState, RunExport } from './export/export-run';
 export { createEmbeddingEngine, createOnnxEngine, createTfjsEngine, loadOnnxRuntime, defaultOnnxBatchSize, ENGINES } from './inference/engine';
 export type { EmbeddingEngine, EngineName, EnginePreference, EngineOptions, OrtModule } from './inference/engine';
+
+// Run embedder: aligned faces → embeddings with a trained run, whatever its backbone
+export { openRunEmbedder } from './inference/run-embedder';
+export type { RunEmbedder, RunEmbedderOptions } from './inference/run-embedder';
+export { padTightFace, paddedFaceSize } from './inputs/padded-face';
+export type { RgbFace } from './inputs/padded-face';

@@ -22,6 +22,34 @@ export function registerWasmGradientKernels(): void {
     // A future tfjs may ship its own kernel: prefer it.
     if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
   }
+  // wasm's own Conv2DBackpropInput is a plain loop; 1×1 convolutions (most of B0's) are a matmul instead.
+  const builtIn = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (builtIn) {
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel({ ...builtIn, kernelFunc: (args) => pointwiseInputGradient(args) ?? builtIn.kernelFunc(args) });
+  }
+}
+
+/** dX = dY·Wᵀ for a 1×1, stride-1 convolution; undefined for any other shape (the built-in kernel handles it). */
+function pointwiseInputGradient({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): TensorInfo | undefined {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, inputShape } = attrs as unknown as { strides: number | [number, number]; pad: unknown; dataFormat: string; inputShape: number[] };
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+  if (kh !== 1 || kw !== 1 || sh !== 1 || sw !== 1 || dataFormat !== 'NHWC' || (pad !== 'same' && pad !== 'valid')) return undefined;
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  const wasm = backend as BackendWasm;
+  const positions = dy.shape.reduce((a, b) => a * b, 1) / co;
+  const transpose = tf.getKernel('Transpose', 'wasm')!;
+  const matMul = tf.getKernel('BatchMatMul', 'wasm')!;
+  const wT = transpose.kernelFunc({ inputs: { x: { ...filter, shape: [ci, co] } }, attrs: { perm: [1, 0] }, backend }) as TensorInfo;
+  const dx = matMul.kernelFunc({
+    inputs: { a: { ...dy, shape: [1, positions, co] }, b: { ...wT, shape: [1, co, ci] } },
+    attrs: { transposeA: false, transposeB: false },
+    backend,
+  }) as TensorInfo;
+  wasm.disposeData(wT.dataId);
+  return { dataId: dx.dataId, shape: [...inputShape], dtype: 'float32' };
 }
 
 function requireFloat32(info: TensorInfo, what: string): void {
@@ -47,6 +75,10 @@ const conv2DBackpropFilterConfig: tf.KernelConfig = {
     if (dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
     const wasm = backend as BackendWasm;
     const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+    const [kh, kw, ci, co] = filterShape;
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && (pad === 'same' || pad === 'valid')) {
+      return pointwiseFilterGradient(wasm, x, dy, ci, co);
+    }
     const conv3d = tf.getKernel('Conv3DBackpropFilterV2', 'wasm');
     // wasm's Conv3DBackpropFilterV2 disagrees with cpu for strides > 1 (seen in 4.22), so only stride 1 uses it.
     if (conv3d && sh === 1 && sw === 1 && (pad === 'same' || pad === 'valid')) {
@@ -65,6 +97,24 @@ const conv2DBackpropFilterConfig: tf.KernelConfig = {
     return conv2DBackpropFilterLoops(wasm, x, dy, info);
   },
 };
+
+/**
+ * A 1×1 convolution's filter gradient is one matrix product, dW = Xᵀ·dY over all B·H·W positions. wasm's
+ * matmul is several times slower with a transposed operand, so X is transposed once first.
+ */
+function pointwiseFilterGradient(wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, ci: number, co: number): TensorInfo {
+  const positions = x.shape.reduce((a, b) => a * b, 1) / ci;
+  const transpose = tf.getKernel('Transpose', 'wasm')!;
+  const matMul = tf.getKernel('BatchMatMul', 'wasm')!;
+  const xT = transpose.kernelFunc({ inputs: { x: { ...x, shape: [positions, ci] } }, attrs: { perm: [1, 0] }, backend: wasm }) as TensorInfo;
+  const dw = matMul.kernelFunc({
+    inputs: { a: { ...xT, shape: [1, ci, positions] }, b: { ...dy, shape: [1, positions, co] } },
+    attrs: { transposeA: false, transposeB: false },
+    backend: wasm,
+  }) as TensorInfo;
+  wasm.disposeData(xT.dataId);
+  return { dataId: dw.dataId, shape: [1, 1, ci, co], dtype: 'float32' };
+}
 
 /** Fallback for explicit padding: dW[kh,kw,ci,co] = Σ x[b, oh·s+kh−pad, ow·s+kw−pad, ci] · dy[b,oh,ow,co]. */
 function conv2DBackpropFilterLoops(wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {

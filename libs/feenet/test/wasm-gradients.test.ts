@@ -84,3 +84,32 @@ describe('wasm gradient kernels match the cpu backend', () => {
     expect(maxAbsDiff(cpu[0]!, wasm[0]!) / (1 + Math.max(...cpu[0]!.map(Math.abs)))).toBeLessThan(1e-4);
   });
 });
+
+describe('batch-norm gradient', () => {
+  it('equals autodiff through plain ops for x, mean, variance, scale and offset', async () => {
+    const { registerBatchNormGradient } = await import('../src/index');
+    registerBatchNormGradient();
+    await tf.setBackend('cpu');
+    const weights = () => tf.linspace(0, 1, 6);
+    const grads = (bn: (a: tf.Tensor4D, m: tf.Tensor1D, v: tf.Tensor1D, o: tf.Tensor1D, s: tf.Tensor1D) => tf.Tensor) =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([3, 5, 4, 6], 0.5, 2, 'float32', 11) as tf.Tensor4D;
+        const mean = tf.randomNormal([6], 0, 1, 'float32', 12) as tf.Tensor1D;
+        const variance = tf.randomUniform([6], 0.5, 2, 'float32', 13) as tf.Tensor1D;
+        const offset = tf.randomNormal([6], 0, 1, 'float32', 14) as tf.Tensor1D;
+        const scale = tf.randomNormal([6], 1, 0.3, 'float32', 15) as tf.Tensor1D;
+        const f = (a: tf.Tensor4D, m: tf.Tensor1D, v: tf.Tensor1D, o: tf.Tensor1D, s: tf.Tensor1D) => bn(a, m, v, o, s).square().mul(weights()).sum();
+        return tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, mean, variance, offset, scale]);
+      });
+    // The fused op (our registered gradient) against the same formula written in elementary ops (their own gradients).
+    const fused = await Promise.all(grads((a, m, v, o, s) => tf.batchNorm4d(a, m, v, o, s, 1e-3)).map((t) => t.data()));
+    const plain = await Promise.all(
+      grads((a, m, v, o, s) => tf.add(tf.mul(tf.mul(tf.sub(a, m), tf.rsqrt(tf.add(v, 1e-3))), s), o)).map((t) => t.data()),
+    );
+    for (let i = 0; i < 5; i++) {
+      const a = plain[i] as Float32Array;
+      const b = fused[i] as Float32Array;
+      expect(maxAbsDiff(a, b) / (1 + Math.max(...a.map(Math.abs)))).toBeLessThan(1e-5);
+    }
+  });
+});
