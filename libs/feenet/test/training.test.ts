@@ -92,8 +92,8 @@ describe('training FEENet', () => {
       runId: 'b0-learns',
       backbone: 'efficientnet-b0',
       inputSize: 32,
-      epochs: 10,
-      learningRate: 2e-3,
+      epochs: 12,
+      learningRate: 3e-3,
       batchNormMomentum: 0.5,
     });
     const result = await train(config);
