@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { splitCsvLine } from '../fec/csv-line';
 import { SeededRandom } from '../random';
 import { DatasetWriter } from '../store';
+import { paddedFaceSize, padTightFace } from '../../inputs/padded-face';
 import { SPLITS, type DatasetInfo, type FaceRecord, type Split, type Triplet } from '../types';
 import { pickFace, type FaceAligner } from './face-aligner';
 
@@ -319,7 +320,7 @@ export async function prepareFolderDataset(
   if (imageSize === null) {
     if (o.aligned) {
       const meta = await sharp(path.join(o.root, entries[0]!.rel)).metadata();
-      imageSize = Math.round(Math.max(meta.width ?? 0, meta.height ?? 0) * (1 + 2 * o.pad));
+      imageSize = paddedFaceSize(meta.width ?? 0, meta.height ?? 0, o.pad);
       if (!imageSize) throw new Error(`cannot read the size of ${entries[0]!.rel}`);
     } else {
       imageSize = 224;
@@ -344,15 +345,8 @@ export async function prepareFolderDataset(
       const abs = path.join(o.root, e.rel);
       if (o.aligned) {
         try {
-          const inner = Math.round(imageSize / (1 + 2 * o.pad));
-          const border = Math.floor((imageSize - inner) / 2);
-          const square = await sharp(abs).rotate().resize(inner, inner, { fit: 'cover' }).removeAlpha().toColourspace('srgb').png().toBuffer();
-          await sharp(square)
-            .extend({ top: border, left: border, bottom: imageSize - inner - border, right: imageSize - inner - border, extendWith: 'copy' })
-            .removeAlpha()
-            .toColourspace('srgb')
-            .png({ compressionLevel: 6 })
-            .toFile(`${target}.tmp`);
+          const { data, width, height } = await padTightFace(abs, { pad: o.pad, size: imageSize });
+          await sharp(data, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(`${target}.tmp`);
         } catch (err) {
           const kind = /unsupported image format/i.test((err as Error).message) ? 'not-an-image' : 'corrupt';
           failures[kind] = (failures[kind] ?? 0) + 1;
