@@ -1,0 +1,254 @@
+/**
+ * What the gallery commands (embed, search, summary, tag) share: finding a run and a gallery, turning a photo or
+ * an already-cropped face into an aligned face, and laying gallery faces out on contact sheets.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { createAligner, type Aligner, type AlignedFace, type FaceApiDetectorModel } from '@feenet/alignment';
+import { Experiment, ENGINES, openRunEmbedder, padTightFace, type EnginePreference, type RgbFace, type RunEmbedder } from '@feenet/feenet';
+import {
+  type ContactSheetEntry,
+  type ExpressionTag,
+  type FaceRecord,
+  type Gallery,
+  GalleryFormatError,
+  TaxonomyStore,
+  assignTags,
+  faceImagePath,
+  loadGallery,
+  rowsWhere,
+  writeContactSheet,
+} from '@feenet/clustering';
+import { numberFlag, stringFlag, UsageError, type FlagValue } from './cli-args';
+
+type Flags = Map<string, FlagValue>;
+
+export const DEFAULT_EXPERIMENTS_DIR = 'experiments';
+
+/** `--run` as a run id under the experiments folder, or a path to a run folder. */
+export function runDirOf(run: string, experimentsDir: string): string {
+  const dir = run.includes('/') || run.includes(path.sep) ? run : path.join(experimentsDir, run);
+  if (!existsSync(path.join(dir, 'config.json'))) {
+    const known = existsSync(experimentsDir)
+      ? readdirSync(experimentsDir).filter((d) => existsSync(path.join(experimentsDir, d, 'config.json')))
+      : [];
+    throw new UsageError(`no run at ${dir} (missing config.json)${known.length ? `; runs under ${experimentsDir}: ${known.join(', ')}` : ''}`);
+  }
+  return dir;
+}
+
+/** The run's settings that matter to embedding: backbone, and the pad its labelled-folder dataset used, if any. */
+export function runFaceSettings(runDir: string): { backbone: string; folderPad: number | null } {
+  const config = Experiment.open(runDir).readConfig();
+  const folderPad = config.dataset.source === 'folder' && config.dataset.folder.aligned ? config.dataset.folder.pad : null;
+  return { backbone: config.backbone, folderPad };
+}
+
+export async function openGallery(dir: string): Promise<Gallery> {
+  try {
+    return await loadGallery(dir);
+  } catch (err) {
+    if (err instanceof GalleryFormatError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export function enginePreference(flags: Flags): EnginePreference {
+  const v = stringFlag(flags, 'engine') ?? 'auto';
+  const allowed = ['auto', 'fastest', ...ENGINES];
+  if (!allowed.includes(v)) throw new UsageError(`--engine must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as EnginePreference;
+}
+
+/** Opens the run's embedder and says which engine runs (and why faster ones did not). */
+export async function openEmbedder(runDir: string, prefer: EnginePreference, log: (line: string) => void): Promise<RunEmbedder> {
+  const embedder = await openRunEmbedder(runDir, { prefer });
+  log(`embedding: ${embedder.description}`);
+  for (const reason of embedder.engine.skipped) log(`  skipped ${reason}`);
+  return embedder;
+}
+
+/** How faces are found in an image: detected and aligned, or taken as already-cropped faces (with a border). */
+export type FaceSource = { kind: 'photos'; aligner: Aligner } | { kind: 'crops'; pad: number };
+
+export function alignerFlags(flags: Flags): { model?: FaceApiDetectorModel; minConfidence?: number } {
+  const detector = stringFlag(flags, 'detector');
+  if (detector !== undefined && detector !== 'ssd-mobilenet-v1' && detector !== 'tiny-face-detector') {
+    throw new UsageError(`--detector must be ssd-mobilenet-v1 or tiny-face-detector, got "${detector}"`);
+  }
+  const minConfidence = numberFlag(flags, 'min-confidence');
+  if (minConfidence !== undefined && !(minConfidence > 0 && minConfidence < 1)) throw new UsageError('--min-confidence must be between 0 and 1');
+  return { ...(detector ? { model: detector } : {}), ...(minConfidence !== undefined ? { minConfidence } : {}) };
+}
+
+export function padFlag(flags: Flags, fallback: number): number {
+  const pad = numberFlag(flags, 'pad') ?? fallback;
+  if (!(pad >= 0 && pad <= 1)) throw new UsageError(`--pad must be between 0 and 1, got ${pad}`);
+  return pad;
+}
+
+export async function openAligner(flags: Flags): Promise<Aligner> {
+  return createAligner({ faceApi: alignerFlags(flags) });
+}
+
+/** One face of an image, ready to embed; `issues` is empty when it passes the quality thresholds. */
+export interface FoundFace {
+  index: number;
+  image: RgbFace;
+  passesQuality: boolean;
+  issues: string[];
+  /** Box area in source pixels (0 for crops): the largest face is the query face. */
+  area: number;
+}
+
+export type FoundFaces = { ok: true; faces: FoundFace[] } | { ok: false; kind: string; message: string };
+
+export async function findFaces(source: FaceSource, file: string): Promise<FoundFaces> {
+  if (source.kind === 'crops') {
+    try {
+      const image = await padTightFace(file, { pad: source.pad });
+      return { ok: true, faces: [{ index: 0, image, passesQuality: true, issues: [], area: 0 }] };
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0] ?? '';
+      const kind = /unsupported image format|input file is missing|EISDIR/i.test(message) ? 'not-an-image' : 'corrupt';
+      return { ok: false, kind, message: `${kind}: ${message}` };
+    }
+  }
+  const result = await source.aligner.alignImage(file);
+  if (!result.ok) return { ok: false, kind: result.error.kind, message: result.error.message };
+  return {
+    ok: true,
+    faces: result.faces.map((f: AlignedFace) => ({
+      index: f.index,
+      image: f.image,
+      passesQuality: f.passesQuality,
+      issues: f.qualityIssues,
+      area: f.box.width * f.box.height,
+    })),
+  };
+}
+
+/** The query face of a photo: the largest one (a crop is its own face). */
+export function largestFace(faces: readonly FoundFace[]): FoundFace | undefined {
+  return [...faces].sort((a, b) => b.area - a.area || a.index - b.index)[0];
+}
+
+export async function writeFacePng(image: RgbFace, file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(file);
+}
+
+/** Every file under `dir` (dotfiles and dot-folders skipped), relative with forward slashes, sorted. */
+export function imageFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const entries = readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(child);
+      else if (e.isFile() || e.isSymbolicLink()) out.push(child);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** The immediate subfolder of `<dir>/<folder>/...`, or undefined for files directly in `<dir>`. */
+export function folderOf(rel: string): string | undefined {
+  const slash = rel.indexOf('/');
+  return slash > 0 ? rel.slice(0, slash) : undefined;
+}
+
+/** A file-name-safe form of a person, tag or query name. */
+export function fileNameOf(name: string): string {
+  return name.replace(/[^\w.-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'unnamed';
+}
+
+/** The short caption of a face on a sheet: its label, else its person, else its (shortened) id, and a figure. */
+export function faceCaption(face: FaceRecord, figure?: string): string {
+  const name = face.label ?? face.person ?? (face.id.length > 18 ? `…${face.id.slice(-17)}` : face.id);
+  return figure ? `${name} ${figure}` : name;
+}
+
+/** A contact sheet of gallery faces. */
+export function sheetEntries(galleryDir: string, gallery: Gallery, rows: ArrayLike<number>, caption: (face: FaceRecord, i: number) => string): ContactSheetEntry[] {
+  return Array.from(rows, (row, i) => {
+    const face = gallery.faces[row]!;
+    return { image: faceImagePath(galleryDir, face), caption: caption(face, i) };
+  });
+}
+
+/**
+ * One sheet with a row per group (a cluster, a tag): each row's faces left to right, its first cell captioned with
+ * the group's name; short rows are filled with blank cells.
+ */
+export async function writeGroupRowsSheet(
+  groups: readonly { caption: string; entries: readonly ContactSheetEntry[] }[],
+  outPath: string,
+  options: { columns: number; cellSize: number; title: string },
+): Promise<void> {
+  const blank = path.join(path.dirname(outPath), `.blank-${process.pid}.png`);
+  await mkdir(path.dirname(outPath), { recursive: true });
+  await writeFile(blank, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } }).png().toBuffer());
+  try {
+    const entries: ContactSheetEntry[] = groups.flatMap((g) =>
+      Array.from({ length: options.columns }, (_, i) => {
+        const e = g.entries[i];
+        if (!e) return { image: blank, caption: '' };
+        return { image: e.image, caption: i === 0 ? g.caption : (e.caption ?? '') };
+      }),
+    );
+    await writeContactSheet(entries, outPath, { columns: options.columns, cellSize: options.cellSize, gap: 4, title: options.title });
+  } finally {
+    await rm(blank, { force: true });
+  }
+}
+
+/** Width and height of a PNG, for telling the user what was written. */
+export async function imageSize(file: string): Promise<string> {
+  const meta = await sharp(file).metadata();
+  return `${meta.width}×${meta.height}`;
+}
+
+/**
+ * The tags of a taxonomy that apply to a gallery's embeddings: same dimension, and (for tags made from clusters)
+ * made on the same run's embeddings; the others are listed with why.
+ */
+export function applicableTags(all: readonly ExpressionTag[], gallery: Gallery): { tags: ExpressionTag[]; skipped: string[] } {
+  const tags: ExpressionTag[] = [];
+  const skipped: string[] = [];
+  const runId = gallery.model?.runId ?? null;
+  for (const tag of all) {
+    if (tag.dim !== gallery.embeddings.dim) skipped.push(`tag ${tag.id} "${tag.name}": dim ${tag.dim}, the gallery's embeddings have dim ${gallery.embeddings.dim}`);
+    else if (tag.provenance?.runId && runId && tag.provenance.runId !== runId) {
+      skipped.push(`tag ${tag.id} "${tag.name}": made from run ${tag.provenance.runId}'s clusters, the gallery is run ${runId}'s`);
+    } else tags.push(tag);
+  }
+  return { tags, skipped };
+}
+
+export function openTaxonomy(dbPath: string, mustExist: boolean): TaxonomyStore {
+  if (mustExist && !existsSync(dbPath)) throw new UsageError(`no taxonomy database at ${dbPath} (create a tag first, or pass --db)`);
+  return TaxonomyStore.open(dbPath);
+}
+
+/** Rows of the faces a tag or any of its descendants covers. */
+export function tagRows(gallery: Gallery, dbPath: string, tagId: number): { rows: Uint32Array; name: string } {
+  const store = openTaxonomy(dbPath, true);
+  try {
+    const all = store.list();
+    const tag = all.find((t) => t.id === tagId);
+    if (!tag) throw new UsageError(`no tag with id ${tagId} in ${dbPath} (nx run trainer:tag list)`);
+    const subtree = new Set([tagId]);
+    for (const t of all) if (t.parentId !== null && subtree.has(t.parentId)) subtree.add(t.id); // list() is parents first
+    const { tags, skipped } = applicableTags(all, gallery);
+    if (!tags.some((t) => t.id === tagId)) throw new UsageError(skipped.find((s) => s.startsWith(`tag ${tagId} `)) ?? `tag ${tagId} does not apply`);
+    const { byFace } = assignTags(tags.filter((t) => subtree.has(t.id)), gallery.embeddings);
+    return { rows: rowsWhere(gallery, (_f, row) => byFace[row]!.length > 0), name: tag.name };
+  } finally {
+    store.close();
+  }
+}
