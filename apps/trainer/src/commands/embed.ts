@@ -281,7 +281,7 @@ export async function run(argv: string[]): Promise<void> {
   const gallery = createGallery(faces, embeddingMatrix(Float32Array.from(values), embedder.dim), { runId });
   await saveGallery(out, gallery);
   console.log(
-    `${report}\nengine: ${embedder.engine.name} (${embedder.engine.description})\ntime: ${duration((performance.now() - started) / 1000)} for ${done} images this run\ngallery: ${out} (${faces.length} faces, ${embedder.dim}-d, run ${runId})`,
+    `${report}\nengine: ${embedder.engine.description}\ntime: ${duration((performance.now() - started) / 1000)} for ${done} images this run\ngallery: ${out} (${faces.length} faces, ${embedder.dim}-d, run ${runId})`,
   );
 }
 

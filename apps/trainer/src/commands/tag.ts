@@ -238,7 +238,7 @@ function describeTag(t: ExpressionTag): string {
 function printTree(nodes: readonly TagTreeNode[], counts: { counts: ReadonlyMap<number, number> } | null, depth = 0): void {
   for (const { tag, children } of nodes) {
     const n = counts ? counts.counts.get(tag.id) : undefined;
-    console.log(`  ${'  '.repeat(depth)}${String(tag.id).padStart(3)}  ${tag.name}${n !== undefined ? `  — ${n} faces` : ''}  (${describeTag(tag)})`);
+    console.log(`  ${'  '.repeat(depth)}${String(tag.id).padStart(3)}  ${tag.name}${n !== undefined ? `  — ${n} face${n === 1 ? '' : 's'}` : ''}  (${describeTag(tag)})`);
     printTree(children, counts, depth + 1);
   }
 }
