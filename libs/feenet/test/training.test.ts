@@ -92,7 +92,7 @@ describe('training FEENet', () => {
       runId: 'b0-learns',
       backbone: 'efficientnet-b0',
       inputSize: 32,
-      epochs: 12,
+      epochs: 16,
       learningRate: 3e-3,
       batchNormMomentum: 0.5,
     });
