@@ -61,6 +61,24 @@ export async function loadFaceApiNets(): Promise<FaceApiModule> {
  * (measured on the synthetic test split: 78.6 % → see the README for the figure with them).
  * The tensors face-api makes are all released before returning.
  */
+async function featuresOf(api: FaceApiModule, nets: FeatureNet[], images: tf.Tensor4D): Promise<Float32Array> {
+  const n = images.shape[0];
+  const singles = tf.unstack(images) as tf.Tensor3D[];
+  try {
+    const input = await api.toNetInput(singles);
+    const combined = tf.tidy(() => {
+      const pooled = nets.map((net) => net.faceFeatureExtractor.forwardInput(input).reshape([n, -1]) as tf.Tensor2D);
+      const outputs = nets.map((net, i) => tf.add(tf.matMul(pooled[i]!, net.params.fc.weights), net.params.fc.bias));
+      return tf.concat([...pooled, ...outputs], 1);
+    });
+    const values = (await combined.data()) as Float32Array;
+    combined.dispose();
+    return values;
+  } finally {
+    tf.dispose(singles);
+  }
+}
+
 export async function extractFaceApiFeatures(
   images: tf.Tensor4D,
   extractors: readonly FaceApiExtractor[] = FACEAPI_EXTRACTORS,
@@ -76,19 +94,16 @@ export async function extractFaceApiFeatures(
       [FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE],
     ),
   );
-  const singles = tf.unstack(resized) as tf.Tensor3D[];
   try {
-    const input = await api.toNetInput(singles);
-    const combined = tf.tidy(() => {
-      const pooled = nets.map((net) => net.faceFeatureExtractor.forwardInput(input).reshape([n, -1]) as tf.Tensor2D);
-      const outputs = nets.map((net, i) => tf.add(tf.matMul(pooled[i]!, net.params.fc.weights), net.params.fc.bias));
-      return tf.concat([...pooled, ...outputs], 1);
-    });
-    const values = (await combined.data()) as Float32Array;
-    combined.dispose();
-    return values;
+    // Features of the face and of its mirror image, averaged: expressions are near-symmetric, the nets' errors
+    // are not, so the average is a steadier description of the same expression.
+    const direct = await featuresOf(api, nets, resized);
+    const flipped = tf.image.flipLeftRight(resized);
+    const mirrored = await featuresOf(api, nets, flipped);
+    flipped.dispose();
+    for (let i = 0; i < direct.length; i++) direct[i] = (direct[i]! + mirrored[i]!) / 2;
+    return direct;
   } finally {
-    tf.dispose(singles);
     resized.dispose();
   }
 }

@@ -29,7 +29,7 @@ export const EXPRESSION_PROTOTYPES: Record<string, ExpressionParams> = {
 const LABELS = Object.keys(EXPRESSION_PROTOTYPES);
 
 /** Bumped whenever the renderer or the sampling changes, so cached datasets made by older code are remade. */
-export const SYNTHETIC_GENERATOR_VERSION = 3;
+export const SYNTHETIC_GENERATOR_VERSION = 4;
 
 /** The settings recorded in dataset.json: what decides whether an existing dataset can be reused. */
 export function syntheticSettings(options: SyntheticOptions): Record<string, unknown> {
@@ -63,9 +63,9 @@ export interface SyntheticOptions {
 
 export const DEFAULT_SYNTHETIC_OPTIONS: SyntheticOptions = {
   seed: 2024,
-  persons: 150,
+  persons: 300,
   facesPerPerson: 20,
-  imageSize: 112,
+  imageSize: 144,
   splitShares: { train: 0.7, validation: 0.1, test: 0.2 },
   triplets: { train: 20000, validation: 1500, test: 3000 },
   raters: 6,

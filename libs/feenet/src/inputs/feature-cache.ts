@@ -29,7 +29,7 @@ export async function faceApiFeatureTable(
   onProgress?: (done: number, total: number) => void,
 ): Promise<FeatureTable> {
   const dim = faceApiFeatureDim();
-  const stem = path.join(cacheDir, `faceapi-${FACEAPI_EXTRACTORS.join('+')}-v3`);
+  const stem = path.join(cacheDir, `faceapi-${FACEAPI_EXTRACTORS.join('+')}-v4`);
   mkdirSync(cacheDir, { recursive: true });
   const cached = readCache(stem, dim);
   const missing = faces.filter((f) => !cached.has(f.id));
