@@ -63,3 +63,19 @@ export function booleanFlag(flags: Map<string, FlagValue>, name: string): boolea
   if (v === 'false' || v === '0') return false;
   throw new UsageError(`--${name} is a switch (true/false), got "${v}"`);
 }
+
+/**
+ * The common start of a command: `--help` prints `help` and returns undefined; positional arguments and (when
+ * `known` is given) unknown flags are usage errors that show the help.
+ */
+export function parseCommandFlags(argv: readonly string[], help: string, known?: readonly string[]): Map<string, FlagValue> | undefined {
+  const { flags, positional } = parseFlags(argv);
+  if (flags.has('help')) {
+    console.log(help);
+    return undefined;
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n\n${help}`);
+  const unknown = known && [...flags.keys()].find((f) => !known.includes(f));
+  if (unknown) throw new UsageError(`unknown flag --${unknown}\n\n${help}`);
+  return flags;
+}

@@ -3,7 +3,7 @@
  * 224×224 PNG crops plus manifest.jsonl. A thin shell over `alignFolder`; rerun to resume.
  */
 import { alignFolder, type AlignFolderProgress, type AlignFolderSummary, type FaceApiDetectorModel } from '@feenet/alignment';
-import { booleanFlag, numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError } from '../cli-args';
+import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 
 const HELP = `usage: nx run trainer:align --input <dir> --output <dir> [options]
 
@@ -16,12 +16,8 @@ const HELP = `usage: nx run trainer:align --input <dir> --output <dir> [options]
   --retry-failed         redo files an earlier run recorded as failures`;
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, positional } = parseFlags(argv);
-  if (flags.has('help')) {
-    console.log(HELP);
-    return;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n\n${HELP}`);
+  const flags = parseCommandFlags(argv, HELP);
+  if (!flags) return;
   const input = requiredStringFlag(flags, 'input');
   const output = requiredStringFlag(flags, 'output');
   const workers = numberFlag(flags, 'workers');

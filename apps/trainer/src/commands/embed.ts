@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createGallery, embeddingMatrix, loadGallery, saveGallery, type FaceRecord } from '@feenet/clustering';
-import { booleanFlag, parseFlags, requiredStringFlag, stringFlag, UsageError } from '../cli-args';
+import { booleanFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import {
   DEFAULT_EXPERIMENTS_DIR,
   alignerFlags,
@@ -109,14 +109,8 @@ function readLog(file: string): { settings: Settings | null; lines: Map<string, 
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, positional } = parseFlags(argv);
-  if (flags.has('help')) {
-    console.log(HELP);
-    return;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n\n${HELP}`);
-  const unknown = [...flags.keys()].find((f) => !FLAGS.includes(f));
-  if (unknown) throw new UsageError(`unknown flag --${unknown}\n\n${HELP}`);
+  const flags = parseCommandFlags(argv, HELP, FLAGS);
+  if (!flags) return;
 
   const experimentsDir = stringFlag(flags, 'experiments-dir') ?? DEFAULT_EXPERIMENTS_DIR;
   const runDir = runDirOf(requiredStringFlag(flags, 'run'), experimentsDir);

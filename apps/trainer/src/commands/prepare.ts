@@ -19,7 +19,7 @@ import {
   type FolderPrepareSummary,
   type FolderSourceOptions,
 } from '@feenet/feenet';
-import { booleanFlag, numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError, type FlagValue } from '../cli-args';
+import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, type FlagValue, parseCommandFlags } from '../cli-args';
 import { bar, duration, ProgressLine } from '../progress';
 
 const HELP = `usage:
@@ -94,12 +94,8 @@ function interruptible(progress: ProgressLine): { signal: AbortSignal; release: 
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, positional } = parseFlags(argv);
-  if (flags.has('help')) {
-    console.log(HELP);
-    return;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n\n${HELP}`);
+  const flags = parseCommandFlags(argv, HELP);
+  if (!flags) return;
   const source = requiredStringFlag(flags, 'source');
   if (source === 'fec') return prepareFec(flags);
   if (source === 'folder') return prepareFolder(flags);

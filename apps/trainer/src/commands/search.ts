@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_TAXONOMY_DB, ExactIndex, findSimilarFaces, rowsWhere, writeContactSheet } from '@feenet/clustering';
-import { booleanFlag, numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError } from '../cli-args';
+import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import {
   DEFAULT_EXPERIMENTS_DIR,
   enginePreference,
@@ -43,14 +43,8 @@ const HELP = `usage: nx run trainer:search --gallery <dir> --query <image> [opti
 const FLAGS = ['gallery', 'query', 'run', 'k', 'person', 'tag', 'db', 'out', 'aligned', 'pad', 'detector', 'min-confidence', 'engine', 'experiments-dir', 'help'];
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, positional } = parseFlags(argv);
-  if (flags.has('help')) {
-    console.log(HELP);
-    return;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n\n${HELP}`);
-  const unknown = [...flags.keys()].find((f) => !FLAGS.includes(f));
-  if (unknown) throw new UsageError(`unknown flag --${unknown}\n\n${HELP}`);
+  const flags = parseCommandFlags(argv, HELP, FLAGS);
+  if (!flags) return;
 
   const galleryDir = requiredStringFlag(flags, 'gallery');
   const query = requiredStringFlag(flags, 'query');

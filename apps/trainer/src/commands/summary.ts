@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { summarisePerson, writeContactSheet } from '@feenet/clustering';
-import { numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError } from '../cli-args';
+import { numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import { fileNameOf, imageSize, openGallery, sheetEntries } from '../gallery-faces';
 
 const HELP = `usage: nx run trainer:summary --gallery <dir> [--person <name>] [options]
@@ -19,14 +19,8 @@ const HELP = `usage: nx run trainer:summary --gallery <dir> [--person <name>] [o
 const FLAGS = ['gallery', 'person', 'k', 'seed', 'out', 'help'];
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, positional } = parseFlags(argv);
-  if (flags.has('help')) {
-    console.log(HELP);
-    return;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n\n${HELP}`);
-  const unknown = [...flags.keys()].find((f) => !FLAGS.includes(f));
-  if (unknown) throw new UsageError(`unknown flag --${unknown}\n\n${HELP}`);
+  const flags = parseCommandFlags(argv, HELP, FLAGS);
+  if (!flags) return;
   const galleryDir = requiredStringFlag(flags, 'gallery');
   const k = numberFlag(flags, 'k') ?? 8;
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--k must be a whole number >= 1, got ${k}`);
