@@ -6,6 +6,8 @@
  * - Conv2DBackpropFilter (stride 1) reuses wasm's own C++ Conv3DBackpropFilterV2 by viewing NHWC as NDHWC with
  *   depth 1: no copies, since a TensorInfo is only a (dataId, shape) view of the wasm heap. Other strides loop in JS.
  * - The depthwise gradients are typed-array loops over the wasm heap, channels innermost (contiguous in NHWC).
+ *   Both walk the same filter taps; they stay two plain loops rather than one walker with a callback so the
+ *   innermost loop remains a straight typed-array loop (these dominate a B0 step once the 1×1 convs are matmuls).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
