@@ -172,9 +172,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   } else {
     const spec: ModelSpec =
       config.backbone === 'faceapi'
-        ? { backbone: 'faceapi', featureDim: inputs.shape[0]!, ...renameStats(featureStatistics(inputs, facesOf(splits.train))) }
+        ? faceApiSpec(inputs.shape[0]!, featureStatistics(inputs, facesOf(splits.train)))
         : { backbone: 'efficientnet-b0', inputSize: config.inputSize, batchNormMomentum: config.batchNormMomentum };
-    tf.util.assert(spec.backbone === config.backbone, () => 'backbone mismatch');
     model = buildFeenet(spec, { dropout: config.headDropout, seed: config.seed });
     if (config.initWeights) {
       const report = loadWeightsByName(model, await loadLayersModel(config.initWeights));
@@ -194,10 +193,10 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   let lastValidation: EvalMetric | null = null;
   let collapsed = false;
   let lastCheckpointStep: number | null = options.resume ? state.step : null;
-  const checkpoint = async () => {
-    await experiment.saveCheckpoint(model, optimizer, { ...state, wallSeconds: wallNow() });
-    lastCheckpointStep = state.step;
-    emit({ kind: 'checkpoint', step: state.step });
+  const checkpoint = async (at: LoopState = state) => {
+    await experiment.saveCheckpoint(model, optimizer, { ...at, wallSeconds: wallNow() });
+    lastCheckpointStep = at.step;
+    emit({ kind: 'checkpoint', step: at.step });
   };
   let windowStart = performance.now();
   let windowTriplets = 0;
@@ -242,10 +241,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     await experiment.appendMetric(metric);
     emit({ kind: 'eval', metric, collapsed });
     // Checkpoint as the start of the next epoch, so a resume never repeats this evaluation.
-    state.epoch++;
-    state.stepInEpoch = 0;
-    await checkpoint();
-    state.epoch--;
+    await checkpoint({ ...state, epoch: state.epoch + 1, stepInEpoch: 0 });
   }
 
   // 4. Test, and everything the workbench reads.
@@ -281,8 +277,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   return { experiment, summary, model, testFaces, testEmbeddings };
 }
 
-function renameStats(s: { mean: number[]; variance: number[] }): { featureMean: number[]; featureVariance: number[] } {
-  return { featureMean: s.mean, featureVariance: s.variance };
+function faceApiSpec(featureDim: number, stats: { mean: number[]; variance: number[] }): ModelSpec {
+  return { backbone: 'faceapi', featureDim, featureMean: stats.mean, featureVariance: stats.variance };
 }
 
 export interface RunEvaluation {
