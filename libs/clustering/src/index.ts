@@ -58,3 +58,11 @@ export { type ClusterTagOptions, tagFromCluster, tagFromFaces } from './tag-defi
 export { type ContactSheetEntry, type ContactSheetOptions, writeContactSheet } from './contact-sheet';
 export { clusterPurity, knnLabelAccuracy, knnLabelPredictions, labelAccuracy, normalisedMutualInformation } from './metrics';
 export { seededRandom } from './prng';
+export {
+  type Notebook,
+  type NotebookCell,
+  type NotebookListing,
+  NotebookConflictError,
+  NotebookError,
+  NotebookStore,
+} from './notebook-store';

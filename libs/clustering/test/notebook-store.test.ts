@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NotebookConflictError, NotebookError, NotebookStore, TaxonomyStore } from '../src/index';
+
+const root = mkdtempSync(join(tmpdir(), 'feenet-notebooks-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDb = () => join(root, `n${n++}.db`);
+
+const cells = [
+  { id: 'a', kind: 'experiments', params: { selected: ['run-1'] } },
+  { id: 'b', kind: 'clusters', params: { gallery: 'g', k: 12 } },
+];
+
+describe('NotebookStore', () => {
+  it('saves a notebook and reopens it from another connection, cells in order', () => {
+    const path = freshDb();
+    const store = NotebookStore.open(path);
+    const created = store.create('Starter', cells, 'starter');
+    expect(created.version).toBe(1);
+    const saved = store.save('starter', 1, { cells: [cells[1]!, cells[0]!] });
+    expect(saved.version).toBe(2);
+    store.close();
+
+    const again = NotebookStore.open(path);
+    const nb = again.get('starter')!;
+    expect(nb.title).toBe('Starter');
+    expect(nb.cells.map((c) => c.id)).toEqual(['b', 'a']);
+    expect(nb.cells[0]!.params).toEqual({ gallery: 'g', k: 12 });
+    expect(again.list()).toEqual([expect.objectContaining({ id: 'starter', cells: 2 })]);
+    again.close();
+  });
+
+  it('refuses a save based on a stale version instead of overwriting the other edit', () => {
+    const path = freshDb();
+    const tabA = NotebookStore.open(path);
+    const tabB = NotebookStore.open(path);
+    tabA.create('Shared', cells, 'shared');
+    tabA.save('shared', 1, { cells: [cells[0]!] });
+    expect(() => tabB.save('shared', 1, { cells: [] })).toThrow(NotebookConflictError);
+    expect(tabB.get('shared')!.cells.map((c) => c.id)).toEqual(['a']);
+    tabA.close();
+    tabB.close();
+  });
+
+  it('rejects malformed cells and titles', () => {
+    const store = NotebookStore.open(freshDb());
+    expect(() => store.create(' ', cells)).toThrow(NotebookError);
+    expect(() => store.create('x', [cells[0]!, cells[0]!])).toThrow(/share the id/);
+    expect(() => store.create('x', [{ id: 'c', kind: '', params: {} }])).toThrow(/no kind/);
+    expect(() => store.create('x', [{ id: 'c', kind: 'k', params: [] as unknown as Record<string, unknown> }])).toThrow(/params/);
+    expect(store.list()).toEqual([]);
+    store.close();
+  });
+
+  it('lives in the same database file as the taxonomy without disturbing it', () => {
+    const path = freshDb();
+    const tags = TaxonomyStore.open(path);
+    const v = new Float32Array(16);
+    v[0] = 1;
+    tags.create({ name: 'smile', definition: { kind: 'centre', centre: v, radius: 0.3 } });
+    const notebooks = NotebookStore.open(path);
+    notebooks.create('N', cells, 'n');
+    expect(tags.list().map((t) => t.name)).toEqual(['smile']);
+    expect(notebooks.get('n')).not.toBeNull();
+    expect(notebooks.get('missing')).toBeNull();
+    tags.close();
+    notebooks.close();
+  });
+});
