@@ -10,15 +10,14 @@ import { createAligner, type Aligner, type AlignedFace, type FaceApiDetectorMode
 import { Experiment, ENGINES, openRunEmbedder, padTightFace, type EnginePreference, type RgbFace, type RunEmbedder } from '@feenet/feenet';
 import {
   type ContactSheetEntry,
-  type ExpressionTag,
   type FaceRecord,
   type Gallery,
   GalleryFormatError,
+  TaxonomyError,
   TaxonomyStore,
-  assignTags,
   faceImagePath,
   loadGallery,
-  rowsWhere,
+  rowsTaggedWith,
   writeContactSheet,
 } from '@feenet/clustering';
 import { numberFlag, stringFlag, UsageError, type FlagValue } from './cli-args';
@@ -213,23 +212,6 @@ export async function imageSize(file: string): Promise<string> {
   return `${meta.width}×${meta.height}`;
 }
 
-/**
- * The tags of a taxonomy that apply to a gallery's embeddings: same dimension, and (for tags made from clusters)
- * made on the same run's embeddings; the others are listed with why.
- */
-export function applicableTags(all: readonly ExpressionTag[], gallery: Gallery): { tags: ExpressionTag[]; skipped: string[] } {
-  const tags: ExpressionTag[] = [];
-  const skipped: string[] = [];
-  const runId = gallery.model?.runId ?? null;
-  for (const tag of all) {
-    if (tag.dim !== gallery.embeddings.dim) skipped.push(`tag ${tag.id} "${tag.name}": dim ${tag.dim}, the gallery's embeddings have dim ${gallery.embeddings.dim}`);
-    else if (tag.provenance?.runId && runId && tag.provenance.runId !== runId) {
-      skipped.push(`tag ${tag.id} "${tag.name}": made from run ${tag.provenance.runId}'s clusters, the gallery is run ${runId}'s`);
-    } else tags.push(tag);
-  }
-  return { tags, skipped };
-}
-
 export function openTaxonomy(dbPath: string, mustExist: boolean): TaxonomyStore {
   if (mustExist && !existsSync(dbPath)) throw new UsageError(`no taxonomy database at ${dbPath} (create a tag first, or pass --db)`);
   return TaxonomyStore.open(dbPath);
@@ -239,15 +221,10 @@ export function openTaxonomy(dbPath: string, mustExist: boolean): TaxonomyStore 
 export function tagRows(gallery: Gallery, dbPath: string, tagId: number): { rows: Uint32Array; name: string } {
   const store = openTaxonomy(dbPath, true);
   try {
-    const all = store.list();
-    const tag = all.find((t) => t.id === tagId);
-    if (!tag) throw new UsageError(`no tag with id ${tagId} in ${dbPath} (nx run trainer:tag list)`);
-    const subtree = new Set([tagId]);
-    for (const t of all) if (t.parentId !== null && subtree.has(t.parentId)) subtree.add(t.id); // list() is parents first
-    const { tags, skipped } = applicableTags(all, gallery);
-    if (!tags.some((t) => t.id === tagId)) throw new UsageError(skipped.find((s) => s.startsWith(`tag ${tagId} `)) ?? `tag ${tagId} does not apply`);
-    const { byFace } = assignTags(tags.filter((t) => subtree.has(t.id)), gallery.embeddings);
-    return { rows: rowsWhere(gallery, (_f, row) => byFace[row]!.length > 0), name: tag.name };
+    return rowsTaggedWith(gallery, store.list(), tagId);
+  } catch (err) {
+    if (err instanceof TaxonomyError) throw new UsageError(`${err.message} in ${dbPath} (nx run trainer:tag list)`);
+    throw err;
   } finally {
     store.close();
   }

@@ -66,3 +66,4 @@ export {
   NotebookError,
   NotebookStore,
 } from './notebook-store';
+export { applicableTags, rowsTaggedWith } from './gallery-tags';

@@ -24,9 +24,10 @@ import {
   type KMeansResult,
   type TagTreeNode,
   TaxonomyError,
+  applicableTags,
 } from '@feenet/clustering';
 import { booleanFlag, numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError, type FlagValue } from '../cli-args';
-import { applicableTags, faceCaption, fileNameOf, imageSize, openGallery, openTaxonomy, sheetEntries, writeGroupRowsSheet } from '../gallery-faces';
+import { faceCaption, fileNameOf, imageSize, openGallery, openTaxonomy, sheetEntries, writeGroupRowsSheet } from '../gallery-faces';
 
 type Flags = Map<string, FlagValue>;
 
