@@ -46,6 +46,11 @@ export async function loadFaceInputs(
 
 /** Stacks the inputs of the given faces into one float32 tensor [ids.length, ...shape]. */
 export function gatherInputs(inputs: FaceInputs, ids: readonly string[]): tf.Tensor {
+  return tf.tensor(gatherValues(inputs, ids), [ids.length, ...inputs.shape], 'float32');
+}
+
+/** The same rows as plain float32 values (for a worker thread: its buffer can be transferred). */
+export function gatherValues(inputs: FaceInputs, ids: readonly string[]): Float32Array {
   const per = inputs.shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(ids.length * per);
   ids.forEach((id, i) => {
@@ -55,7 +60,7 @@ export function gatherInputs(inputs: FaceInputs, ids: readonly string[]): tf.Ten
     if (src instanceof Float32Array) out.set(src, i * per);
     else for (let k = 0; k < per; k++) out[i * per + k] = src[k]!;
   });
-  return tf.tensor(out, [ids.length, ...inputs.shape], 'float32');
+  return out;
 }
 
 /** Feature statistics of the training faces, for standardisation inside the model. */
