@@ -1,0 +1,9 @@
+import { listGalleries } from '../../../src/server/galleries';
+import { answer, json } from '../../../src/server/http';
+import { workbenchRoots } from '../../../src/server/roots';
+
+export const dynamic = 'force-dynamic';
+
+export function GET(): Promise<Response> {
+  return answer(async () => json({ galleries: await listGalleries(workbenchRoots()) }));
+}

@@ -1,0 +1,62 @@
+/**
+ * The cells a notebook can hold and their parameters. The store keeps params as JSON; this is where their
+ * shape is defined, with one parser per kind so a notebook saved by an older workbench still opens.
+ */
+
+export const CELL_KINDS = ['experiments', 'map', 'clusters', 'search', 'summary', 'taxonomy'] as const;
+export type CellKind = (typeof CELL_KINDS)[number];
+
+export interface CellParams {
+  experiments: { selected: string[]; sortBy: string; descending: boolean };
+  map: { gallery: string | null; colourBy: 'label' | 'cluster' | 'tag' | 'person'; k: number };
+  clusters: { gallery: string | null; k: number; seed: number };
+  search: { gallery: string | null; k: number; person: string };
+  summary: { gallery: string | null; person: string | null; k: number };
+  taxonomy: { gallery: string | null };
+}
+
+export const CELL_TITLES: Record<CellKind, string> = {
+  experiments: 'Experiments',
+  map: 'Embedding map',
+  clusters: 'Clusters',
+  search: 'Search by photo',
+  summary: 'Person summary',
+  taxonomy: 'Tag taxonomy',
+};
+
+export type Cell = { [K in CellKind]: { id: string; kind: K; params: CellParams[K] } }[CellKind];
+
+export function isCellKind(kind: string): kind is CellKind {
+  return (CELL_KINDS as readonly string[]).includes(kind);
+}
+
+const str = (v: unknown, fallback: string | null): string | null => (typeof v === 'string' ? v : fallback);
+const int = (v: unknown, fallback: number, min: number, max: number): number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fallback;
+
+/** Parameters of a kind from whatever JSON was stored, each missing or invalid field replaced by its default. */
+export function parseParams<K extends CellKind>(kind: K, raw: Record<string, unknown>, defaultGallery: string | null): CellParams[K] {
+  const gallery = str(raw.gallery, defaultGallery);
+  const parsed: { [Kind in CellKind]: () => CellParams[Kind] } = {
+    experiments: () => ({
+      selected: Array.isArray(raw.selected) ? raw.selected.filter((s): s is string => typeof s === 'string') : [],
+      sortBy: str(raw.sortBy, 'modifiedAt')!,
+      descending: raw.descending !== false,
+    }),
+    map: () => ({
+      gallery,
+      colourBy: (['label', 'cluster', 'tag', 'person'] as const).find((c) => c === raw.colourBy) ?? 'label',
+      k: int(raw.k, 8, 2, 200),
+    }),
+    clusters: () => ({ gallery, k: int(raw.k, 8, 2, 200), seed: int(raw.seed, 1, 0, 2 ** 31 - 1) }),
+    search: () => ({ gallery, k: int(raw.k, 12, 1, 100), person: str(raw.person, '')! }),
+    summary: () => ({ gallery, person: str(raw.person, null), k: int(raw.k, 8, 1, 64) }),
+    taxonomy: () => ({ gallery }),
+  };
+  return parsed[kind]() as CellParams[K];
+}
+
+export function newCell<K extends CellKind>(kind: K, defaultGallery: string | null): Cell {
+  const id = `${kind}-${Math.random().toString(36).slice(2, 10)}`;
+  return { id, kind, params: parseParams(kind, {}, defaultGallery) } as Cell;
+}

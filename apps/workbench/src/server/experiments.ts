@@ -1,0 +1,130 @@
+/**
+ * Training runs as the experiments cell shows them: one row per run folder under the experiments root, read
+ * from the files the trainer writes (config.json, summary.json, metrics.jsonl). Unfinished and failed runs are
+ * listed too, with what is known so far.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { MetricLine, RunSummary, TrainConfig } from '@feenet/feenet';
+import { resolveInRoot } from './roots';
+
+export type RunStatus = 'completed' | 'failed' | 'unfinished';
+
+type SplitResult = NonNullable<RunSummary['test']>;
+
+export interface ExperimentRow {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly dataset: string;
+  readonly backbone: string;
+  readonly inputSize: number | null;
+  readonly backend: string | null;
+  readonly parameters: number | null;
+  readonly tripletsSeen: number | null;
+  readonly wallSeconds: number | null;
+  readonly validation: SplitResult | null;
+  readonly test: SplitResult | null;
+  readonly failure: string | null;
+  readonly galleries: readonly string[];
+  readonly modifiedAt: string;
+}
+
+export interface LearningCurves {
+  readonly runId: string;
+  readonly steps: readonly { step: number; loss: number; learningRate: number; tripletsPerSecond: number; elapsedSeconds: number }[];
+  readonly evals: readonly { split: 'validation' | 'test'; step: number; accuracy: number }[];
+  /** Lines of metrics.jsonl that did not parse (a run killed mid-write leaves one). */
+  readonly skippedLines: number;
+}
+
+const RUN_ID = /^[A-Za-z0-9._-]+$/;
+
+export function isRunId(value: string): boolean {
+  return RUN_ID.test(value) && value !== '.' && value !== '..';
+}
+
+export function listExperimentRows(experimentsRoot: string): ExperimentRow[] {
+  if (!existsSync(experimentsRoot)) return [];
+  return readdirSync(experimentsRoot, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && isRunId(d.name) && existsSync(path.join(experimentsRoot, d.name, 'config.json')))
+    .map((d) => readExperimentRow(experimentsRoot, d.name))
+    .sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
+}
+
+export function readExperimentRow(experimentsRoot: string, runId: string): ExperimentRow {
+  const dir = resolveInRoot(experimentsRoot, runId);
+  const config = readJson<TrainConfig>(path.join(dir, 'config.json'));
+  const summary = existsSync(path.join(dir, 'summary.json')) ? readJson<RunSummary>(path.join(dir, 'summary.json')) : null;
+  const datasetName = summary?.dataset.name ?? describeDataset(config);
+  return {
+    runId,
+    status: summary ? summary.status : 'unfinished',
+    dataset: datasetName,
+    backbone: summary?.backbone ?? config?.backbone ?? 'unknown',
+    inputSize: summary ? summary.inputSize : config?.backbone === 'faceapi' ? null : (config?.inputSize ?? null),
+    backend: summary?.backend ?? null,
+    parameters: summary?.parameters.total ?? null,
+    tripletsSeen: summary?.tripletsSeen ?? null,
+    wallSeconds: summary?.wallSeconds ?? null,
+    validation: summary?.validation ?? null,
+    test: summary?.test ?? null,
+    failure: summary?.failure ?? null,
+    galleries: galleriesOfRun(experimentsRoot, runId),
+    modifiedAt: statSync(dir).mtime.toISOString(),
+  };
+}
+
+/** Gallery ids (paths relative to the experiments root) that a run folder holds. */
+export function galleriesOfRun(experimentsRoot: string, runId: string): string[] {
+  const dir = path.join(experimentsRoot, runId);
+  const found: string[] = [];
+  if (existsSync(path.join(dir, 'test-gallery', 'gallery.json'))) found.push(`${runId}/test-gallery`);
+  const more = path.join(dir, 'galleries');
+  if (existsSync(more)) {
+    for (const d of readdirSync(more, { withFileTypes: true })) {
+      if (d.isDirectory() && isRunId(d.name) && existsSync(path.join(more, d.name, 'gallery.json'))) found.push(`${runId}/galleries/${d.name}`);
+    }
+  }
+  return found;
+}
+
+export function readLearningCurves(experimentsRoot: string, runId: string): LearningCurves {
+  const file = path.join(resolveInRoot(experimentsRoot, runId), 'metrics.jsonl');
+  const steps: LearningCurves['steps'][number][] = [];
+  const evals: LearningCurves['evals'][number][] = [];
+  let skippedLines = 0;
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      let metric: MetricLine;
+      try {
+        metric = JSON.parse(line) as MetricLine;
+      } catch {
+        skippedLines++;
+        continue;
+      }
+      if (metric.kind === 'step' && Number.isFinite(metric.loss)) {
+        steps.push({ step: metric.step, loss: metric.loss, learningRate: metric.learningRate, tripletsPerSecond: metric.tripletsPerSecond, elapsedSeconds: metric.elapsedSeconds });
+      } else if (metric.kind === 'eval') {
+        evals.push({ split: metric.split, step: metric.step, accuracy: metric.accuracy });
+      } else {
+        skippedLines++;
+      }
+    }
+  }
+  return { runId, steps, evals, skippedLines };
+}
+
+function describeDataset(config: TrainConfig | null): string {
+  if (!config) return 'unknown';
+  const d = config.dataset;
+  return d.source === 'folder' ? `folder:${path.basename(d.root)}` : d.source;
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
