@@ -116,9 +116,10 @@ export function readLearningCurves(experimentsRoot: string, runId: string): Lear
 }
 
 function describeDataset(config: TrainConfig | null): string {
-  if (!config) return 'unknown';
-  const d = config.dataset;
-  return d.source === 'folder' ? `folder:${path.basename(d.root)}` : d.source;
+  // A hand-edited or partly written config.json may lack fields: list the run anyway.
+  const d = config?.dataset;
+  if (!d || typeof d.source !== 'string') return 'unknown';
+  return d.source === 'folder' ? `folder:${path.basename(String(d.root))}` : d.source;
 }
 
 function readJson<T>(file: string): T | null {

@@ -25,7 +25,7 @@ export class OutsideRootError extends Error {
  * Roots from the environment (WORKBENCH_DATA_ROOT, WORKBENCH_EXPERIMENTS_ROOT, WORKBENCH_DB), defaulting to the
  * workspace's `data/` and `experiments/`. Next runs with apps/workbench as its working directory.
  */
-export function workbenchRoots(env: NodeJS.ProcessEnv = process.env): WorkbenchRoots {
+export function workbenchRoots(env: Readonly<Record<string, string | undefined>> = process.env): WorkbenchRoots {
   // Runtime paths, not build inputs: tell Turbopack's file tracer not to follow them.
   const workspace = path.resolve(/*turbopackIgnore: true*/ env.FEENET_WORKSPACE ?? path.resolve(/*turbopackIgnore: true*/ process.cwd(), '../..'));
   const data = path.resolve(workspace, env.WORKBENCH_DATA_ROOT ?? 'data');

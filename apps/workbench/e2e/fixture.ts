@@ -1,0 +1,152 @@
+/**
+ * A small, self-contained workbench world for the end-to-end suite, written to a temporary folder:
+ *   experiments/fixture-a   a faceapi run with a real (randomly initialised, not trained) FEENet head, so a query
+ *                           photo goes through the true align → face-api features → head path; its test gallery
+ *                           holds 64 rendered faces of 8 persons, embedded with that model
+ *   experiments/fixture-b   a second finished run (config, summary, metrics only) to compare against
+ *   data/galleries/perf-22k 22,000 random unit vectors (images cycle through the 64 faces) for the speed figures
+ * The run summaries and metric curves are fixture values, chosen to be distinguishable, not measurements.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createGallery, embeddingMatrix, saveGallery, type FaceRecord } from '@feenet/clustering';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  EXPRESSION_PROTOTYPES,
+  SeededRandom,
+  buildFeenet,
+  faceApiFeatureDim,
+  openRunEmbedder,
+  randomIdentity,
+  randomPose,
+  renderFace,
+  sampleExpression,
+  saveLayersModel,
+  selectBackend,
+} from '@feenet/feenet';
+
+export interface Fixture {
+  readonly root: string;
+  readonly data: string;
+  readonly experiments: string;
+  readonly smallGallery: string;
+  readonly perfGallery: string;
+  readonly perfFaces: number;
+}
+
+const FACE_SIZE = 144;
+const PERSONS = 8;
+const FACES_PER_PERSON = 8;
+export const PERF_FACES = 22_000;
+
+function summary(runId: string, accuracy: number, byType: [number, number, number], wallSeconds: number) {
+  const types = { ONE_CLASS: byType[0], TWO_CLASS: byType[1], THREE_CLASS: byType[2] };
+  const split = (shift: number) => ({
+    accuracy: accuracy + shift,
+    byType: Object.fromEntries(Object.entries(types).map(([t, a]) => [t, { accuracy: a + shift, count: 100 }])),
+    triplets: 300,
+    spread: 0.9,
+  });
+  return {
+    runId,
+    status: 'completed',
+    dataset: { name: 'synthetic', source: 'synthetic', root: 'data/synthetic', faces: { train: 448, validation: 64, test: 64 }, triplets: { train: 2000, validation: 300, test: 300 } },
+    backbone: 'faceapi',
+    backend: 'wasm (SIMD, 1 thread)',
+    parameters: { total: 345391, trainable: 344080, backbone: 1311, head: 344080 },
+    inputSize: null,
+    tripletsSeen: 12000,
+    steps: 200,
+    wallSeconds,
+    trainSeconds: wallSeconds / 2,
+    tripletsPerSecond: 400,
+    validation: split(0.02),
+    test: split(0),
+    collapsed: false,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+function metrics(finalLoss: number): string {
+  const lines: string[] = [];
+  for (let step = 25; step <= 200; step += 25) {
+    const loss = finalLoss + (0.4 - finalLoss) * Math.exp(-step / 60);
+    lines.push(JSON.stringify({ kind: 'step', step, epoch: Math.floor(step / 100), loss, learningRate: 1e-3, tripletsPerSecond: 400, elapsedSeconds: step / 10 }));
+    if (step % 100 === 0) {
+      lines.push(JSON.stringify({ kind: 'eval', split: 'validation', step, epoch: step / 100, accuracy: 0.9 - finalLoss, byType: {}, triplets: 300, spread: 0.9 }));
+    }
+  }
+  return `${lines.join('\n')}\n{"kind":"step","step":` /* a line torn by a killed run: must be skipped, not fatal */;
+}
+
+function writeRun(experiments: string, runId: string, accuracy: number, byType: [number, number, number], finalLoss: number): string {
+  const dir = path.join(experiments, runId);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...DEFAULT_TRAIN_CONFIG, runId, experimentsDir: experiments }, null, 2));
+  writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary(runId, accuracy, byType, 600 + accuracy * 100), null, 2));
+  writeFileSync(path.join(dir, 'metrics.jsonl'), metrics(finalLoss));
+  return dir;
+}
+
+export async function buildFixture(root: string): Promise<Fixture> {
+  const data = path.join(root, 'data');
+  const experiments = path.join(root, 'experiments');
+  mkdirSync(data, { recursive: true });
+
+  const runA = writeRun(experiments, 'fixture-a', 0.78, [0.7, 0.86, 0.79], 0.12);
+  writeRun(experiments, 'fixture-b', 0.72, [0.66, 0.8, 0.7], 0.18);
+
+  // The model: FEENet's faceapi head with identity feature statistics, seeded random weights.
+  await selectBackend();
+  const dim = faceApiFeatureDim();
+  const head = buildFeenet({ backbone: 'faceapi', featureDim: dim, featureMean: new Array(dim).fill(0), featureVariance: new Array(dim).fill(1) }, { seed: 7 });
+  await saveLayersModel(head, path.join(runA, 'model'));
+  head.dispose();
+
+  // 64 rendered faces, 8 per person, random expressions.
+  const rng = new SeededRandom(11);
+  const labels = Object.keys(EXPRESSION_PROTOTYPES);
+  const faceDir = path.join(data, 'faces');
+  mkdirSync(faceDir, { recursive: true });
+  const faces: FaceRecord[] = [];
+  const images: { data: Uint8Array; width: number; height: number }[] = [];
+  for (let p = 0; p < PERSONS; p++) {
+    const identity = randomIdentity(rng);
+    for (let f = 0; f < FACES_PER_PERSON; f++) {
+      const label = labels[(p + f) % labels.length]!;
+      const pixels = renderFace(FACE_SIZE, identity, sampleExpression(rng, label), randomPose(rng), rng);
+      const id = `person${p}-${f}`;
+      const file = path.join(faceDir, `${id}.png`);
+      await sharp(pixels, { raw: { width: FACE_SIZE, height: FACE_SIZE, channels: 3 } }).png().toFile(file);
+      faces.push({ id, image: path.relative(path.join(runA, 'test-gallery'), file), person: `person${p}`, label, split: 'test' });
+      images.push({ data: pixels, width: FACE_SIZE, height: FACE_SIZE });
+    }
+  }
+  const embedder = await openRunEmbedder(runA, { prefer: 'auto' });
+  const embeddings = await embedder.embedFaces(images);
+  await embedder.dispose();
+  const smallGallery = path.join(runA, 'test-gallery');
+  await saveGallery(smallGallery, createGallery(faces, embeddingMatrix(embeddings, 16), { runId: 'fixture-a' }));
+
+  // The speed gallery: random unit vectors in 16-d, faces cycling through the rendered images.
+  const perfDir = path.join(data, 'galleries', 'perf-22k');
+  const vectors = new Float32Array(PERF_FACES * 16);
+  for (let i = 0; i < PERF_FACES; i++) {
+    let norm = 0;
+    for (let d = 0; d < 16; d++) {
+      const v = rng.normal(0, 1);
+      vectors[i * 16 + d] = v;
+      norm += v * v;
+    }
+    const scale = 1 / Math.sqrt(norm);
+    for (let d = 0; d < 16; d++) vectors[i * 16 + d] = vectors[i * 16 + d]! * scale;
+  }
+  const perfFaces: FaceRecord[] = Array.from({ length: PERF_FACES }, (_, i) => {
+    const source = faces[i % faces.length]!;
+    return { id: `perf-${i}`, image: path.relative(perfDir, path.join(faceDir, `${source.id}.png`)), person: `perf-person-${i % 500}`, label: source.label! };
+  });
+  await saveGallery(perfDir, createGallery(perfFaces, embeddingMatrix(vectors, 16), { runId: 'fixture-a' }));
+
+  return { root, data, experiments, smallGallery: 'experiments/fixture-a/test-gallery', perfGallery: 'data/galleries/perf-22k', perfFaces: PERF_FACES };
+}
