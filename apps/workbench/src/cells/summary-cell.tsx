@@ -15,7 +15,8 @@ export function SummaryCell({ params, galleries, onChange }: { params: CellParam
     for (const p of faces?.persons ?? []) if (p) counts.set(p, (counts.get(p) ?? 0) + 1);
     return [...counts.entries()].sort((a, b) => a[0].localeCompare(b[0]));
   }, [faces]);
-  const person = params.person ?? persons[0]?.[0] ?? null;
+  // A person saved with the notebook but absent from this gallery falls back to the first one.
+  const person = params.person !== null && persons.some(([p]) => p === params.person) ? params.person : (persons[0]?.[0] ?? null);
   const [summary, setSummary] = useState<SummaryView | null>(null);
   const [error, setError] = useState<string | null>(null);
 

@@ -75,7 +75,7 @@ function TagRow({ tag, tags, count, onEdit }: { tag: TagView; tags: readonly Tag
       <input value={name} onChange={(e) => setName(e.target.value)} onBlur={() => name !== tag.name && onEdit(tag, { rename: name })} aria-label={`name of tag ${tag.id}`} />
       <span className="muted">
         {' '}
-        #{tag.id} · {tag.kind === 'centre' ? `centre r=${tag.radius.toFixed(2)}` : `${tag.examples.length} examples r=${tag.radius.toFixed(2)}`}
+        #{tag.id} · {tag.kind === 'centre' ? `centre r=${tag.radius.toFixed(2)}` : `${tag.examples.length} example${tag.examples.length === 1 ? '' : 's'} r=${tag.radius.toFixed(2)}`}
         {tag.provenance ? ` · from K=${tag.provenance.k} cluster ${tag.provenance.clusterIndex + 1}` : ''}
         {count !== undefined ? ` · ${count} faces` : ''}
       </span>{' '}
