@@ -24,6 +24,10 @@ if (!dev && !existsSync('.next/BUILD_ID')) {
 }
 const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
 console.log(`workbench: http://${hostname}:${port}/ (${dev ? 'development' : 'production'})`);
-const child = spawn(process.execPath, [nextBin, dev ? 'dev' : 'start', '--hostname', hostname, '--port', port], { stdio: 'inherit' });
+// No telemetry: the workbench runs offline, and research machines should not phone home.
+const child = spawn(process.execPath, [nextBin, dev ? 'dev' : 'start', '--hostname', hostname, '--port', port], {
+  stdio: 'inherit',
+  env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
