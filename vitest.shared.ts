@@ -16,7 +16,7 @@ export function projectTestConfig(extra: UserConfig['test'] = {}): UserConfig {
     resolve: { alias: workspaceAliases },
     test: {
       environment: 'node',
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'test/**/*.test.tsx'],
       pool: 'forks',
       testTimeout: 120_000,
       hookTimeout: 300_000,

@@ -118,7 +118,7 @@ export function ExperimentsCell({ params, onChange }: { params: CellParams['expe
   );
 }
 
-function AccuracyBars({ runs }: { runs: readonly ExperimentRow[] }) {
+export function AccuracyBars({ runs }: { runs: readonly ExperimentRow[] }) {
   const width = 560;
   const height = 260;
   const margin = { top: 16, right: 110, bottom: 40, left: 44 };
