@@ -25,7 +25,7 @@ export default [
   },
   {
     // Every project's vitest.config.ts reuses the one shared config at the workspace root, by design.
-    files: ['**/vitest.config.ts'],
+    files: ['**/vitest.config.ts', '**/vitest.*.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
 ];
