@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DEFAULT_TAXONOMY_DB } from './taxonomy';
+import { openWorkbenchDatabase } from './workbench-database';
 
 /**
  * One cell of a workbench notebook: which view it is and that view's parameters. The store keeps
@@ -75,17 +74,7 @@ export class NotebookStore {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string = DEFAULT_TAXONOMY_DB, options: { busyTimeoutMs?: number } = {}): NotebookStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.transaction(() => db.exec(SCHEMA)).immediate();
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    return new NotebookStore(db);
+    return new NotebookStore(openWorkbenchDatabase(path, SCHEMA, options));
   }
 
   close(): void {

@@ -1,7 +1,6 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { type EmbeddingMatrix, decodeFloat32LE, encodeFloat32LE, squaredDistanceAt } from './embeddings';
+import { openWorkbenchDatabase } from './workbench-database';
 
 export type TagId = number;
 
@@ -139,18 +138,7 @@ export class TaxonomyStore {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string = DEFAULT_TAXONOMY_DB, options: TaxonomyOpenOptions = {}): TaxonomyStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      db.transaction(() => db.exec(SCHEMA)).immediate();
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    return new TaxonomyStore(db);
+    return new TaxonomyStore(openWorkbenchDatabase(path, SCHEMA, { ...options, foreignKeys: true }));
   }
 
   close(): void {
