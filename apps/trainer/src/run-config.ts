@@ -25,6 +25,9 @@ const FIELD_FLAGS = {
   backbone: 'backbone',
   'input-size': 'inputSize',
   'init-weights': 'initWeights',
+  'backbone-training': 'backboneTraining',
+  'fine-tune-blocks': 'fineTuneBlocks',
+  'backbone-learning-rate': 'backboneLearningRate',
   'head-dropout': 'headDropout',
   'batch-norm-momentum': 'batchNormMomentum',
   'batch-triplets': 'batchTriplets',
@@ -39,7 +42,7 @@ const FIELD_FLAGS = {
   'checkpoint-every': 'checkpointEvery',
   seed: 'seed',
 } as const satisfies Record<string, keyof TrainConfig>;
-const STRING_FIELDS = new Set<keyof TrainConfig>(['runId', 'experimentsDir', 'backbone', 'initWeights']);
+const STRING_FIELDS = new Set<keyof TrainConfig>(['runId', 'experimentsDir', 'backbone', 'initWeights', 'backboneTraining']);
 
 /** Flags that resize the embedded synthetic dataset. */
 const SYNTHETIC_FLAGS = {

@@ -12,7 +12,8 @@ export type { BlockArgs, EfficientNetOptions } from './model/efficientnet';
 export { L2Normalize, ChannelNormalization } from './model/custom-layers';
 export { embed } from './model/embed';
 export { saveLayersModel, loadLayersModel } from './model/persistence';
-export { extractFaceApiFeatures, loadFaceApiNets, faceApiFeatureDim, FACEAPI_INPUT_SIZE, FACEAPI_FACE_BOX } from './backbones/faceapi';
+export { extractFaceApiFeatures, loadFaceApiNets, faceApiFeatureDim, faceApiExpressionWeights, FACEAPI_INPUT_SIZE, FACEAPI_FACE_BOX } from './backbones/faceapi';
+export { ExpressionNet } from './backbones/faceapi-expression-net';
 
 // Loss and metric
 export { tripletLoss, DEFAULT_MARGIN } from './training/triplet-loss';
@@ -33,11 +34,13 @@ export { readFaceImage, readFaceImages } from './inputs/face-images';
 
 // Training runs and experiments
 export { DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, ConfigError } from './training/config';
-export type { TrainConfig, DatasetConfig } from './training/config';
+export { BACKBONE_TRAINING } from './training/config';
+export type { TrainConfig, DatasetConfig, BackboneTraining } from './training/config';
 export { train, evaluateExperiment, ensureDataset, learningRateAt, NonFiniteLossError, TrainingStopped, COLLAPSE_SPREAD } from './training/train';
 export type { TrainEvent, TrainOptions, TrainResult, RunEvaluation } from './training/train';
 export { Experiment, listExperiments } from './training/experiment';
-export type { RunSummary, MetricLine, EvalMetric, StepMetric, LoopState } from './training/experiment';
+export type { RunSummary, MetricLine, EvalMetric, StepMetric, LoopState, TunedBackbone } from './training/experiment';
+export { ExpressionFineTuning } from './training/fine-tune';
 export { loadFaceInputs, gatherInputs } from './training/face-inputs';
 export type { FaceInputs } from './training/face-inputs';
 

@@ -1,11 +1,14 @@
 /**
  * The `faceapi` backbone: feature extractors of networks pretrained on real faces, shipped inside
- * `@vladmandic/face-api` (its landmark-68 and expression nets each end in a 256-d pooled feature). Frozen:
- * features are computed once per face and cached, and only the FEENet head trains on them.
+ * `@vladmandic/face-api` (its landmark-68 and expression nets each end in a 256-d pooled feature). Frozen (the
+ * default): features are computed once per face and cached, and only the FEENet head trains on them.
+ * Fine-tuned: the expression net's top blocks train too (`faceapi-expression-net.ts`, `training/fine-tune.ts`),
+ * and a run's features come from its own copy of that net.
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ExpressionNet, flattenParams } from './faceapi-expression-net';
 
 export const FACEAPI_EXTRACTORS = ['landmark68', 'expression'] as const;
 export type FaceApiExtractor = (typeof FACEAPI_EXTRACTORS)[number];
@@ -15,6 +18,11 @@ export const FACEAPI_FEATURE_LAYOUT = { landmark68: { pooled: 256, output: 136 }
 /** Feature dimension for a choice of extractors (pooled features first, then output layers). */
 export function faceApiFeatureDim(extractors: readonly FaceApiExtractor[] = FACEAPI_EXTRACTORS): number {
   return extractors.reduce((n, e) => n + FACEAPI_FEATURE_LAYOUT[e].pooled + FACEAPI_FEATURE_LAYOUT[e].output, 0);
+}
+/** Where the expression net's values sit in the full feature vector: [pooled from, to) and [output from, to). */
+export function faceApiExpressionColumns(): { pooled: [number, number]; output: [number, number] } {
+  const { landmark68: lm, expression: ex } = FACEAPI_FEATURE_LAYOUT;
+  return { pooled: [lm.pooled, lm.pooled + ex.pooled], output: [lm.pooled + ex.pooled + lm.output, faceApiFeatureDim()] };
 }
 /** The nets' own input side: faces are resized to it. */
 export const FACEAPI_INPUT_SIZE = 112;
@@ -27,7 +35,7 @@ export const FACEAPI_INPUT_SIZE = 112;
 export const FACEAPI_FACE_BOX = [0.16, 0.125, 0.96, 0.875] as const;
 
 interface FeatureNet {
-  faceFeatureExtractor: { forwardInput(input: unknown): tf.Tensor };
+  faceFeatureExtractor: { forwardInput(input: unknown): tf.Tensor; params: object };
   /** The net's pretrained fully connected output layer on top of the pooled feature. */
   params: { fc: { weights: tf.Tensor2D; bias: tf.Tensor1D } };
   loadFromDisk(dir: string): Promise<void>;
@@ -53,6 +61,12 @@ export async function loadFaceApiNets(): Promise<FaceApiModule> {
   return faceapi;
 }
 
+/** The stock expression net's weights by face-api's parameter paths (`dense0/conv0/filters` … `fc/bias`). */
+export async function faceApiExpressionWeights(): Promise<Map<string, tf.Tensor>> {
+  const net = (await loadFaceApiNets()).nets.faceExpressionNet;
+  return flattenParams({ ...net.faceFeatureExtractor.params, fc: net.params.fc });
+}
+
 /**
  * Features of a batch of aligned faces: [n, h, w, 3] RGB in [0, 255] → row-major [n, faceApiFeatureDim()]:
  * each net's pooled feature, then each net's output layer applied to it. The output layers are pretrained
@@ -61,15 +75,21 @@ export async function loadFaceApiNets(): Promise<FaceApiModule> {
  * (measured on the synthetic test split: 78.6 % → see the README for the figure with them).
  * The tensors face-api makes are all released before returning.
  */
-async function featuresOf(api: FaceApiModule, nets: FeatureNet[], images: tf.Tensor4D): Promise<Float32Array> {
+async function featuresOf(api: FaceApiModule, nets: (FeatureNet | ExpressionNet)[], images: tf.Tensor4D): Promise<Float32Array> {
   const n = images.shape[0];
   const singles = tf.unstack(images) as tf.Tensor3D[];
   try {
     const input = await api.toNetInput(singles);
     const combined = tf.tidy(() => {
-      const pooled = nets.map((net) => net.faceFeatureExtractor.forwardInput(input).reshape([n, -1]) as tf.Tensor2D);
-      const outputs = nets.map((net, i) => tf.add(tf.matMul(pooled[i]!, net.params.fc.weights), net.params.fc.bias));
-      return tf.concat([...pooled, ...outputs], 1);
+      const parts = nets.map((net) => {
+        if (net instanceof ExpressionNet) {
+          const both = net.features(images);
+          return { pooled: both.slice([0, 0], [n, 256]), output: both.slice([0, 256], [n, -1]) };
+        }
+        const pooled = net.faceFeatureExtractor.forwardInput(input).reshape([n, -1]) as tf.Tensor2D;
+        return { pooled, output: tf.add(tf.matMul(pooled, net.params.fc.weights), net.params.fc.bias) };
+      });
+      return tf.concat([...parts.map((p) => p.pooled), ...parts.map((p) => p.output)], 1);
     });
     const values = (await combined.data()) as Float32Array;
     combined.dispose();
@@ -79,14 +99,10 @@ async function featuresOf(api: FaceApiModule, nets: FeatureNet[], images: tf.Ten
   }
 }
 
-export async function extractFaceApiFeatures(
-  images: tf.Tensor4D,
-  extractors: readonly FaceApiExtractor[] = FACEAPI_EXTRACTORS,
-): Promise<Float32Array> {
-  const api = await loadFaceApiNets();
+/** Aligned faces [n, h, w, 3] → the nets' input: the `FACEAPI_FACE_BOX` region at `FACEAPI_INPUT_SIZE` px. */
+export function faceApiCrops(images: tf.Tensor4D): tf.Tensor4D {
   const n = images.shape[0];
-  const nets = extractors.map((name) => (name === 'landmark68' ? api.nets.faceLandmark68Net : api.nets.faceExpressionNet));
-  const resized = tf.tidy(() =>
+  return tf.tidy(() =>
     tf.image.cropAndResize(
       images,
       tf.tensor2d(Array.from({ length: n }, () => [...FACEAPI_FACE_BOX])),
@@ -94,6 +110,17 @@ export async function extractFaceApiFeatures(
       [FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE],
     ),
   );
+}
+
+/** With `expressionNet`, a fine-tuned run's copy of the expression net replaces the stock one. */
+export async function extractFaceApiFeatures(
+  images: tf.Tensor4D,
+  extractors: readonly FaceApiExtractor[] = FACEAPI_EXTRACTORS,
+  expressionNet?: ExpressionNet,
+): Promise<Float32Array> {
+  const api = await loadFaceApiNets();
+  const nets = extractors.map((name) => (name === 'landmark68' ? api.nets.faceLandmark68Net : (expressionNet ?? api.nets.faceExpressionNet)));
+  const resized = faceApiCrops(images);
   try {
     // Features of the face and of its mirror image, averaged: expressions are near-symmetric, the nets' errors
     // are not, so the average is a steadier description of the same expression.

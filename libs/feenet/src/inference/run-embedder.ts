@@ -3,8 +3,9 @@
  * commands and the workbench call.
  *
  *   faceapi           aligned crop → `FACEAPI_INPUT_SIZE` px (as the training feature cache reads faces) →
- *                     face-api features (`extractFaceApiFeatures`, which crops `FACEAPI_FACE_BOX` itself) → the
- *                     run's saved head (the model) → 16-d embedding
+ *                     face-api features (`extractFaceApiFeatures`, which crops `FACEAPI_FACE_BOX` itself; a
+ *                     fine-tuned run's features come from its own expression net, `backbone/`) → the run's saved
+ *                     head (the model) → 16-d embedding
  *   efficientnet-b0   aligned crop → `config.inputSize` px (as training reads faces) → the model → embedding
  *
  * The model part runs on `createEmbeddingEngine` (onnxruntime when a fresh model.onnx exists, or with prefer
@@ -16,6 +17,7 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend';
 import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FEATURE_LAYOUT, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
+import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import type { RgbFace } from '../inputs/padded-face';
 import type { BackboneName } from '../model/feenet';
 import { Experiment } from '../training/experiment';
@@ -55,7 +57,10 @@ export async function openRunEmbedder(runDir: string, options: RunEmbedderOption
   const engine = await createEmbeddingEngine({ runDir, prefer: options.prefer ?? 'auto', ...(options.threads ? { threads: options.threads } : {}) });
   const runId = path.basename(path.resolve(runDir));
   try {
-    if (backbone === 'faceapi') return faceApiEmbedder(runId, engine, backend.description);
+    if (backbone === 'faceapi') {
+      const net = config.backboneTraining === 'fine-tune' ? await experiment.loadExpressionNet() : undefined;
+      return faceApiEmbedder(runId, engine, backend.description, net);
+    }
     return imageEmbedder(runId, backbone, engine, config.inputSize);
   } catch (err) {
     await engine.dispose();
@@ -75,7 +80,7 @@ function base(runId: string, backbone: BackboneName, inputSize: number, engine: 
   };
 }
 
-function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string): RunEmbedder {
+function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string, expressionNet?: ExpressionNet): RunEmbedder {
   const modelDim = engine.inputShape.length === 1 ? engine.inputShape[0]! : NaN;
   const fullDim = faceApiFeatureDim();
   // Runs trained before the nets' output layers joined the features consumed only the pooled features, which are
@@ -87,8 +92,13 @@ function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string
     );
   }
   const layout = modelDim === fullDim ? `${fullDim}` : `${pooledDim} pooled of ${fullDim}`;
+  const tuned = expressionNet ? ', fine-tuned expression net' : '';
   return {
-    ...base(runId, 'faceapi', FACEAPI_INPUT_SIZE, engine, `face-api features (${layout}) on ${backend}`),
+    ...base(runId, 'faceapi', FACEAPI_INPUT_SIZE, engine, `face-api features (${layout}${tuned}) on ${backend}`),
+    async dispose() {
+      expressionNet?.dispose();
+      await engine.dispose();
+    },
     async embedFaces(faces) {
       const features = new Float32Array(faces.length * modelDim);
       for (let start = 0; start < faces.length; start += FEATURE_BATCH) {
@@ -97,7 +107,7 @@ function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string
         const images = tf.tidy(() => tf.tensor4d(pixels, [batch.length, FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE, 3], 'int32').toFloat());
         let values: Float32Array;
         try {
-          values = await extractFaceApiFeatures(images as tf.Tensor4D);
+          values = await extractFaceApiFeatures(images as tf.Tensor4D, FACEAPI_EXTRACTORS, expressionNet);
         } finally {
           images.dispose();
         }

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } fro
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
+import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { readFaceImages } from './face-images';
 
 export interface FeatureTable {
@@ -35,12 +36,7 @@ export async function faceApiFeatureTable(
   const missing = faces.filter((f) => !cached.has(f.id));
   for (let start = 0; start < missing.length; start += BATCH) {
     const batch = missing.slice(start, start + BATCH);
-    const pixels = await readFaceImages(batch.map((f) => f.file), FACEAPI_INPUT_SIZE);
-    const images = tf.tensor4d(pixels, [batch.length, FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE, 3], 'int32');
-    const asFloat = images.toFloat();
-    images.dispose();
-    const features = await extractFaceApiFeatures(asFloat as tf.Tensor4D);
-    asFloat.dispose();
+    const features = await featuresOfFiles(batch);
     // Rows first, then ids: an id is only ever listed once its row is fully on disk.
     appendFileSync(`${stem}.f32`, Buffer.from(features.buffer, features.byteOffset, features.byteLength));
     appendFileSync(`${stem}.ids`, batch.map((f) => `${f.id}\n`).join(''));
@@ -54,6 +50,32 @@ export async function faceApiFeatureTable(
     rowOf.set(f.id, i);
   });
   return { dim, ids: faces.map((f) => f.id), values, rowOf };
+}
+
+/** The same features through a fine-tuned run's expression net: computed, never cached (they belong to that run). */
+export async function faceApiFeatureTableWith(
+  expressionNet: ExpressionNet,
+  faces: readonly FaceToEmbed[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<FeatureTable> {
+  const dim = faceApiFeatureDim();
+  const values = new Float32Array(faces.length * dim);
+  for (let start = 0; start < faces.length; start += BATCH) {
+    const batch = faces.slice(start, start + BATCH);
+    values.set(await featuresOfFiles(batch, expressionNet), start * dim);
+    onProgress?.(start + batch.length, faces.length);
+  }
+  return { dim, ids: faces.map((f) => f.id), values, rowOf: new Map(faces.map((f, i) => [f.id, i])) };
+}
+
+async function featuresOfFiles(batch: readonly FaceToEmbed[], expressionNet?: ExpressionNet): Promise<Float32Array> {
+  const pixels = await readFaceImages(batch.map((f) => f.file), FACEAPI_INPUT_SIZE);
+  const images = tf.tidy(() => tf.tensor4d(pixels, [batch.length, FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE, 3], 'int32').toFloat());
+  try {
+    return await extractFaceApiFeatures(images as tf.Tensor4D, FACEAPI_EXTRACTORS, expressionNet);
+  } finally {
+    images.dispose();
+  }
 }
 
 function readCache(stem: string, dim: number): Map<string, Float32Array> {

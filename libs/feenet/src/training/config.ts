@@ -16,6 +16,9 @@ export type DatasetConfig =
   /** A labelled folder (`root`), prepared once into `out` and reused while `folder` (the settings) is unchanged. */
   | { source: 'folder'; root: string; out: string; folder: Omit<FolderSourceOptions, 'root'> };
 
+export const BACKBONE_TRAINING = ['frozen', 'fine-tune'] as const;
+export type BackboneTraining = (typeof BACKBONE_TRAINING)[number];
+
 export interface TrainConfig {
   /** Folder name under `experimentsDir`; default: a timestamp plus the backbone. */
   runId: string;
@@ -26,6 +29,16 @@ export interface TrainConfig {
   inputSize: number;
   /** A tfjs layers model.json (e.g. Keras ImageNet B0 converted) whose weights load by layer name. */
   initWeights: string | null;
+  /**
+   * The pretrained `faceapi` backbone: `frozen` (features cached once, only the head trains) or `fine-tune`
+   * (the top `fineTuneBlocks` blocks of its expression net and that net's output layer train with the head;
+   * `training/fine-tune.ts`). efficientnet-b0 always trains end to end.
+   */
+  backboneTraining: BackboneTraining;
+  /** Fine-tune: how many of the expression net's four dense blocks train, counted from the top. */
+  fineTuneBlocks: number;
+  /** Fine-tune: the backbone's peak learning rate (the head's schedule, scaled): lower, so pretrained weights move a little. */
+  backboneLearningRate: number;
   /** Moving-average momentum of batch norm in image backbones (Keras: 0.99). */
   batchNormMomentum: number;
   /** Dropout on the backbone features in training (before FC 512). */
@@ -54,6 +67,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   backbone: 'faceapi',
   inputSize: 112,
   initWeights: null,
+  backboneTraining: 'frozen',
+  fineTuneBlocks: 1,
+  backboneLearningRate: 1e-4,
   batchNormMomentum: 0.99,
   headDropout: 0.5,
   batchTriplets: 64,
@@ -123,6 +139,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.margin > 0 && c.margin <= 2)) fail(`margin must be in (0, 2], got ${c.margin}`);
   if (!(c.minAgreement > 0 && c.minAgreement <= 1)) fail(`minAgreement must be in (0, 1], got ${c.minAgreement}`);
   if (!Number.isInteger(c.seed)) fail('seed must be an integer');
+  if (!BACKBONE_TRAINING.includes(c.backboneTraining)) fail(`backboneTraining must be frozen or fine-tune, got ${JSON.stringify(c.backboneTraining)}`);
+  if (c.backboneTraining === 'fine-tune' && c.backbone !== 'faceapi') fail(`backboneTraining fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
+  if (!(Number.isInteger(c.fineTuneBlocks) && c.fineTuneBlocks >= 1 && c.fineTuneBlocks <= 4)) fail(`fineTuneBlocks must be 1, 2, 3 or 4, got ${JSON.stringify(c.fineTuneBlocks)}`);
+  if (!(c.backboneLearningRate > 0 && c.backboneLearningRate < 1)) fail(`backboneLearningRate must be in (0, 1), got ${c.backboneLearningRate}`);
   if (!c.dataset || typeof c.dataset.root !== 'string') fail('dataset.root must be a path');
   if (!['synthetic', 'prepared', 'fec', 'folder'].includes(c.dataset.source)) fail(`dataset.source must be synthetic, prepared, fec or folder`);
   if (c.dataset.source === 'folder') {

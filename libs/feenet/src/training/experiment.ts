@@ -4,6 +4,7 @@
  *   metrics.jsonl    one line per logged step and per evaluation
  *   summary.json     RunSummary, written when the run ends (its presence marks a finished run)
  *   model/           the trained model, tfjs layers format
+ *   backbone/        a fine-tuned backbone's weights (faceapi fine-tune: the expression net), named tensors
  *   checkpoint/      model, optimizer slots and loop state: what --resume continues from
  *   test-gallery/    embeddings of the test faces (written by the trainer app)
  */
@@ -12,6 +13,7 @@ import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadLayersModel, loadNamedTensors, saveLayersModel, saveNamedTensors } from '../model/persistence';
+import { ExpressionNet } from '../backbones/faceapi-expression-net';
 import type { TripletType } from '../dataset/types';
 import { mergeConfig, type TrainConfig } from './config';
 
@@ -69,6 +71,25 @@ export interface RunSummary {
   test: Omit<EvalMetric, 'kind' | 'split' | 'step' | 'epoch'> | null;
   collapsed: boolean;
   finishedAt: string;
+}
+
+/** A fine-tuned backbone's share of a saved model or checkpoint. */
+export interface TunedBackbone {
+  weights: ReadonlyMap<string, tf.Tensor>;
+  /** Checkpoints only: the backbone's own optimizer. */
+  optimizer?: tf.Optimizer;
+}
+
+const EXPRESSION_NET_FILE = 'faceapi-expression.bin';
+
+async function saveBackbone(backbone: TunedBackbone, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await saveNamedTensors([...backbone.weights].map(([name, tensor]) => ({ name, tensor })), path.join(dir, EXPRESSION_NET_FILE));
+  if (backbone.optimizer) await saveNamedTensors(await backbone.optimizer.getWeights(), path.join(dir, 'optimizer.bin'));
+}
+
+async function loadBackboneWeights(dir: string): Promise<Map<string, tf.Tensor>> {
+  return new Map((await loadNamedTensors(path.join(dir, EXPRESSION_NET_FILE))).map((t) => [t.name, t.tensor]));
 }
 
 export class Experiment {
@@ -132,7 +153,9 @@ export class Experiment {
     await writeFile(path.join(this.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   }
 
-  async saveModel(model: tf.LayersModel): Promise<void> {
+  /** The head model, and a fine-tuned backbone's weights beside it (written first: model/ marks a saved model). */
+  async saveModel(model: tf.LayersModel, backbone?: TunedBackbone): Promise<void> {
+    if (backbone) await saveBackbone({ weights: backbone.weights }, path.join(this.dir, 'backbone'));
     await saveLayersModel(model, path.join(this.dir, 'model'));
   }
 
@@ -140,18 +163,29 @@ export class Experiment {
     return loadLayersModel(path.join(this.dir, 'model'));
   }
 
+  /** A fine-tuned run's expression net (`backboneTraining: 'fine-tune'`), as saved with its model. */
+  async loadExpressionNet(): Promise<ExpressionNet> {
+    const dir = path.join(this.dir, 'backbone');
+    if (!existsSync(path.join(dir, EXPRESSION_NET_FILE))) throw new Error(`run ${this.runId} was fine-tuned but has no ${path.join('backbone', EXPRESSION_NET_FILE)}`);
+    const weights = await loadBackboneWeights(dir);
+    const net = ExpressionNet.fromWeights(weights, this.readConfig().fineTuneBlocks);
+    tf.dispose([...weights.values()]);
+    return net;
+  }
+
   hasCheckpoint(): boolean {
     return existsSync(path.join(this.dir, 'checkpoint', 'state.json'));
   }
 
   /** Model, optimizer slots and loop state, swapped in whole: a kill mid-write leaves the previous checkpoint. */
-  async saveCheckpoint(model: tf.LayersModel, optimizer: tf.Optimizer, state: LoopState): Promise<void> {
+  async saveCheckpoint(model: tf.LayersModel, optimizer: tf.Optimizer, state: LoopState, backbone?: TunedBackbone): Promise<void> {
     const final = path.join(this.dir, 'checkpoint');
     const tmp = path.join(this.dir, `checkpoint.tmp-${process.pid}`);
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     await saveLayersModel(model, path.join(tmp, 'model'));
     await saveNamedTensors(await optimizer.getWeights(), path.join(tmp, 'optimizer.bin'));
+    if (backbone) await saveBackbone(backbone, path.join(tmp, 'backbone'));
     await writeFile(path.join(tmp, 'state.json'), JSON.stringify(state));
     const old = path.join(this.dir, `checkpoint.old-${process.pid}`);
     if (existsSync(final)) await rename(final, old);
@@ -165,6 +199,12 @@ export class Experiment {
     await optimizer.setWeights(await loadNamedTensors(path.join(dir, 'optimizer.bin')));
     const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as LoopState;
     return { model, state };
+  }
+
+  /** A fine-tuned backbone's weights and optimizer slots from the checkpoint (the run must have saved them). */
+  async loadCheckpointBackbone(): Promise<{ weights: Map<string, tf.Tensor>; optimizerWeights: { name: string; tensor: tf.Tensor }[] }> {
+    const dir = path.join(this.dir, 'checkpoint', 'backbone');
+    return { weights: await loadBackboneWeights(dir), optimizerWeights: await loadNamedTensors(path.join(dir, 'optimizer.bin')) };
   }
 }
 

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../dataset/store';
 import type { FaceRecord } from '../dataset/types';
-import { faceApiFeatureTable } from '../inputs/feature-cache';
+import type { ExpressionNet } from '../backbones/faceapi-expression-net';
+import { faceApiFeatureTable, faceApiFeatureTableWith } from '../inputs/feature-cache';
 import { readFaceImages } from '../inputs/face-images';
 import type { BackboneName } from '../model/feenet';
 
@@ -28,10 +29,13 @@ export async function loadFaceInputs(
   backbone: BackboneName,
   inputSize: number,
   onProgress?: LoadProgress,
+  /** A fine-tuned faceapi run's expression net: features through it instead of the stock (cached) ones. */
+  expressionNet?: ExpressionNet,
 ): Promise<FaceInputs> {
   const files = faces.map((f) => ({ id: f.id, file: path.resolve(dataset.root, f.file) }));
   if (backbone === 'faceapi') {
-    const table = await faceApiFeatureTable(files, path.join(dataset.root, 'cache'), (d, t) => onProgress?.('face-api features', d, t));
+    const progress = (d: number, t: number) => onProgress?.('face-api features', d, t);
+    const table = expressionNet ? await faceApiFeatureTableWith(expressionNet, files, progress) : await faceApiFeatureTable(files, path.join(dataset.root, 'cache'), progress);
     return { kind: 'features', shape: [table.dim], count: faces.length, rowOf: table.rowOf, values: table.values };
   }
   const pixels = await readFaceImages(files.map((f) => f.file), inputSize, (d, t) => onProgress?.('images', d, t));

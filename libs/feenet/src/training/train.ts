@@ -9,6 +9,8 @@ import { datasetExists, readDataset, type Dataset } from '../dataset/store';
 import { generateSyntheticDataset, syntheticSettings } from '../dataset/synthetic-dataset';
 import { ensureFolderDataset } from '../dataset/folder/ensure';
 import type { FaceRecord, Split, Triplet } from '../dataset/types';
+import { faceApiExpressionWeights } from '../backbones/faceapi';
+import { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { embed } from '../model/embed';
 import { buildFeenet, countParameters, loadWeightsByName, type ModelSpec } from '../model/feenet';
 import { loadLayersModel } from '../model/persistence';
@@ -16,6 +18,7 @@ import { SeededRandom } from '../dataset/random';
 import { validateConfig, type TrainConfig } from './config';
 import { Experiment, type EvalMetric, type LoopState, type RunSummary } from './experiment';
 import { featureStatistics, gatherInputs, loadFaceInputs, type FaceInputs } from './face-inputs';
+import { ExpressionFineTuning } from './fine-tune';
 import { embeddingSpread, tripletAccuracy } from './triplet-accuracy';
 import { tripletLoss } from './triplet-loss';
 
@@ -184,8 +187,13 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   }
   const wallBefore = state.wallSeconds;
   const wallNow = () => wallBefore + (performance.now() - started) / 1000;
+  // Fine-tuning: the expression net's top blocks train too, from face-api's weights or the checkpoint's.
+  const tuning = config.backboneTraining === 'fine-tune' ? await startFineTuning(config, dataset, faces, options.resume, emit) : undefined;
   const params = countParameters(model);
-  emit({ kind: 'status', message: `model: ${config.backbone}, ${params.total.toLocaleString('en-US')} parameters (${params.trainable.toLocaleString('en-US')} trainable) → run ${experiment.dir}` });
+  if (tuning) params.trainable += tuning.net.trainableVariables.reduce((n, v) => n + v.size, 0);
+  emit({ kind: 'status', message: `model: ${config.backbone}${tuning ? ` (expression net's top ${config.fineTuneBlocks} block(s) fine-tuned)` : ''}, ${params.total.toLocaleString('en-US')} parameters (${params.trainable.toLocaleString('en-US')} trainable) → run ${experiment.dir}` });
+  /** What evaluation feeds the head: cached features, or features through the expression net as it is now. */
+  const inputsNow = async (ids: readonly string[]) => (tuning ? tuning.currentInputs(inputs, ids) : inputs);
 
   // 3. The loop.
   const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(splits.train.length / config.batchTriplets);
@@ -194,7 +202,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   let collapsed = false;
   let lastCheckpointStep: number | null = options.resume ? state.step : null;
   const checkpoint = async (at: LoopState = state) => {
-    await experiment.saveCheckpoint(model, optimizer, { ...at, wallSeconds: wallNow() });
+    await experiment.saveCheckpoint(model, optimizer, { ...at, wallSeconds: wallNow() }, tuning && { weights: tuning.net.named, optimizer: tuning.optimizer });
     lastCheckpointStep = at.step;
     emit({ kind: 'checkpoint', step: at.step });
   };
@@ -211,8 +219,11 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
       const from = (state.stepInEpoch * config.batchTriplets) % order.length;
       const batch = Array.from({ length: config.batchTriplets }, (_, i) => splits.train[order[(from + i) % order.length]!]!);
       (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(state.step, totalSteps, config);
+      if (tuning) (tuning.optimizer as unknown as { learningRate: number }).learningRate = (learningRateAt(state.step, totalSteps, config) * config.backboneLearningRate) / config.learningRate;
       const t0 = performance.now();
-      const loss = trainStep(model, optimizer, inputs, batch, config.margin);
+      const loss = tuning
+        ? tuning.step(model, optimizer, inputs, batch, config.margin, state.step, config.seed)
+        : trainStep(model, optimizer, inputs, batch, config.margin);
       if (!Number.isFinite(loss)) {
         throw new NonFiniteLossError(
           lastCheckpointStep === null
@@ -235,7 +246,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
       }
       if (state.step % config.checkpointEvery === 0) await checkpoint();
     }
-    const { metric } = await evaluate(model, inputs, splits.validation.length ? splits.validation : splits.train, 'validation', state);
+    const evalTriplets = splits.validation.length ? splits.validation : splits.train;
+    const { metric } = await evaluate(model, await inputsNow(facesOf(evalTriplets)), evalTriplets, 'validation', state);
     lastValidation = metric;
     collapsed = metric.spread < COLLAPSE_SPREAD;
     await experiment.appendMetric(metric);
@@ -246,12 +258,12 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
 
   // 4. Test, and everything the workbench reads.
   const testTriplets = splits.test.length ? splits.test : splits.validation;
-  const test = await evaluate(model, inputs, testTriplets, 'test', state);
+  const test = await evaluate(model, await inputsNow(facesOf(testTriplets)), testTriplets, 'test', state);
   await experiment.appendMetric(test.metric);
   collapsed = test.metric.spread < COLLAPSE_SPREAD;
-  await experiment.saveModel(model);
+  await experiment.saveModel(model, tuning && { weights: tuning.net.named });
   const testFaces = faces.filter((f) => f.split === 'test');
-  const testInputs = gatherInputs(inputs, testFaces.map((f) => f.id));
+  const testInputs = gatherInputs(await inputsNow(testFaces.map((f) => f.id)), testFaces.map((f) => f.id));
   const testEmbeddings = await embed(model, (await testInputs.data()) as Float32Array, testFaces.length);
   testInputs.dispose();
   const strip = (m: EvalMetric | null) => (m ? { accuracy: m.accuracy, byType: m.byType, triplets: m.triplets, spread: m.spread } : null);
@@ -274,7 +286,19 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     finishedAt: new Date().toISOString(),
   };
   await experiment.writeSummary(summary);
+  tuning?.dispose();
   return { experiment, summary, model, testFaces, testEmbeddings };
+}
+
+/** The expression net to fine-tune (face-api's weights, or a resumed run's with its optimizer), its frozen blocks run once per face. */
+async function startFineTuning(config: TrainConfig, dataset: Dataset, faces: readonly FaceRecord[], resumeFrom: Experiment | undefined, emit: (e: TrainEvent) => void): Promise<ExpressionFineTuning> {
+  const saved = resumeFrom ? await resumeFrom.loadCheckpointBackbone() : undefined;
+  const weights = saved?.weights ?? (await faceApiExpressionWeights());
+  const net = ExpressionNet.fromWeights(weights, config.fineTuneBlocks);
+  if (saved) tf.dispose([...saved.weights.values()]);
+  const tuning = await ExpressionFineTuning.prepare(dataset, faces, net, config.backboneLearningRate, (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
+  if (saved) await tuning.optimizer.setWeights(saved.optimizerWeights);
+  return tuning;
 }
 
 function faceApiSpec(featureDim: number, stats: { mean: number[]; variance: number[] }): ModelSpec {
@@ -297,7 +321,9 @@ export async function evaluateExperiment(experiment: Experiment, onEvent?: (e: T
   if (testTriplets.length === 0) testTriplets = tripletsOf(dataset, 'validation', config.minAgreement);
   const ids = new Set(facesOf(testTriplets));
   const faces = dataset.faces.filter((f) => ids.has(f.id));
-  const inputs = await loadFaceInputs(dataset, faces, config.backbone, config.inputSize, (stage, done, total) => onEvent?.({ kind: 'loading', stage, done, total }));
+  const net = config.backboneTraining === 'fine-tune' ? await experiment.loadExpressionNet() : undefined;
+  const inputs = await loadFaceInputs(dataset, faces, config.backbone, config.inputSize, (stage, done, total) => onEvent?.({ kind: 'loading', stage, done, total }), net);
+  net?.dispose();
   const model = await experiment.loadModel();
   const state = { step: summary?.steps ?? 0, epoch: config.epochs, stepInEpoch: 0, tripletsSeen: 0, trainSeconds: 0, wallSeconds: 0 };
   const { metric } = await evaluate(model, inputs, testTriplets, 'test', state);
