@@ -113,6 +113,12 @@ export class ExpressionNet {
     return [...this.weights.values()].filter((t): t is tf.Variable => t instanceof tf.Variable);
   }
 
+  /** Parameters in all (what a run saves) and in the trainable blocks and output layer. */
+  get parameterCount(): { total: number; trainable: number } {
+    const count = (ts: tf.Tensor[]) => ts.reduce((n, t) => n + t.size, 0);
+    return { total: count([...this.weights.values()]), trainable: count(this.trainableVariables) };
+  }
+
   /** Weights by name, trainable or not: what a run saves. */
   get named(): NetWeights {
     return this.weights;

@@ -190,7 +190,11 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   // Fine-tuning: the expression net's top blocks train too, from face-api's weights or the checkpoint's.
   const tuning = config.backboneTraining === 'fine-tune' ? await startFineTuning(config, dataset, faces, options.resume, emit) : undefined;
   const params = countParameters(model);
-  if (tuning) params.trainable += tuning.net.trainableVariables.reduce((n, v) => n + v.size, 0);
+  if (tuning) {
+    // The expression net is saved with the run: it counts as backbone, its top blocks and output layer as trainable.
+    const net = tuning.net.parameterCount;
+    Object.assign(params, { total: params.total + net.total, backbone: params.backbone + net.total, trainable: params.trainable + net.trainable });
+  }
   emit({ kind: 'status', message: `model: ${config.backbone}${tuning ? ` (expression net's top ${config.fineTuneBlocks} block(s) fine-tuned)` : ''}, ${params.total.toLocaleString('en-US')} parameters (${params.trainable.toLocaleString('en-US')} trainable) → run ${experiment.dir}` });
   /** What evaluation feeds the head: cached features, or features through the expression net as it is now. */
   const inputsNow = async (ids: readonly string[]) => (tuning ? tuning.currentInputs(inputs, ids) : inputs);
