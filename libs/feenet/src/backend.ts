@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerWasmGradientKernels } from './wasm-gradients';
+import { registerWasmLeanKernels } from './wasm-lean-kernels';
 
 /** The TensorFlow.js backends FEENet can run on, fastest first. */
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -89,6 +90,7 @@ async function tryBackend(name: BackendName, unavailable: readonly string[]): Pr
         const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
         wasm.setWasmPaths(`${dist}/`);
         registerWasmGradientKernels();
+        registerWasmLeanKernels();
         if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'wasm backend did not start' };
         await tf.ready();
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');

@@ -228,6 +228,9 @@ const depthwiseBackpropInputConfig: tf.KernelConfig = {
       inputShape!, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true,
     );
     const wasm = backend as BackendWasm;
+    if (info.outChannels === info.inChannels && info.dilationHeight === 1 && info.dilationWidth === 1) {
+      return depthwiseInputGradientByConvolution(wasm, dy, filter, info);
+    }
     const out = wasm.makeOutput(info.inShape, 'float32');
     const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
     const wv = wasm.typedArrayFromHeap(filter) as Float32Array;
@@ -270,3 +273,49 @@ const depthwiseBackpropInputConfig: tf.KernelConfig = {
     return out;
   },
 };
+
+/**
+ * dX of a depthwise convolution (multiplier 1) as a forward depthwise convolution, which wasm runs in XNNPACK:
+ * dy is spread onto a zero canvas at stride s (its full padding, k−1−pad, on the leading sides) and correlated
+ * with the spatially flipped filter, 'valid'. dx[i] = Σ_t dy[(i + pad − t)/s]·w[t] over the t where that is a
+ * whole output index, which is exactly the canvas correlation.
+ */
+function depthwiseInputGradientByConvolution(wasm: BackendWasm, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, filterHeight: kh, filterWidth: kw } = info;
+  const { top, left } = info.padInfo;
+  const canvasHeight = inHeight + kh - 1;
+  const canvasWidth = inWidth + kw - 1;
+  const canvas = wasm.makeOutput([batchSize, canvasHeight, canvasWidth, c], 'float32');
+  const flipped = wasm.makeOutput([kh, kw, c, 1], 'float32');
+  // Views after every makeOutput: allocating may grow the heap and detach older views.
+  const canvasValues = wasm.typedArrayFromHeap(canvas) as Float32Array;
+  const dyValues = wasm.typedArrayFromHeap(dy) as Float32Array;
+  canvasValues.fill(0);
+  const rowTop = kh - 1 - top;
+  const colLeft = kw - 1 - left;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      const canvasRow = ((b * canvasHeight + rowTop + oh * strideHeight) * canvasWidth + colLeft) * c;
+      const dyRow = (b * outHeight + oh) * outWidth * c;
+      if (strideWidth === 1) {
+        canvasValues.set(dyValues.subarray(dyRow, dyRow + outWidth * c), canvasRow);
+      } else {
+        for (let ow = 0; ow < outWidth; ow++) canvasValues.set(dyValues.subarray(dyRow + ow * c, dyRow + (ow + 1) * c), canvasRow + ow * strideWidth * c);
+      }
+    }
+  }
+  const w = wasm.typedArrayFromHeap(filter) as Float32Array;
+  const wf = wasm.typedArrayFromHeap(flipped) as Float32Array;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) wf.set(w.subarray((i * kw + j) * c, (i * kw + j + 1) * c), ((kh - 1 - i) * kw + (kw - 1 - j)) * c);
+  }
+  const depthwise = tf.getKernel('DepthwiseConv2dNative', 'wasm')!;
+  const dx = depthwise.kernelFunc({
+    inputs: { x: canvas, filter: flipped },
+    attrs: { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC' },
+    backend: wasm,
+  }) as TensorInfo;
+  wasm.disposeData(canvas.dataId);
+  wasm.disposeData(flipped.dataId);
+  return dx;
+}

@@ -3,6 +3,7 @@
  * gradients travel between threads (trainable weights first, so a gradient is a prefix of the weights).
  */
 import * as tf from '@tensorflow/tfjs';
+import { leanVariableGrads } from './lean-backprop';
 import { tripletLoss } from './triplet-loss';
 
 export class WeightLayout {
@@ -81,7 +82,7 @@ export interface ShareResult {
  */
 export function shareGradients(model: tf.LayersModel, layout: WeightLayout, x: tf.Tensor, margin: number): ShareResult {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = leanVariableGrads(() => {
     const embeddings = model.apply(x, { training: true }) as tf.Tensor2D;
     const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     return tripletLoss(a, p, n, margin);
