@@ -66,6 +66,7 @@ export const TRAIN_FLAGS = [
   'train-triplets',
   'test-triplets',
   'validation-triplets',
+  'workers',
   ...FOLDER_FLAGS,
 ];
 
@@ -133,6 +134,8 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
     if (!flags.has(flag)) continue;
     fromFlags[field] = STRING_FIELDS.has(field) ? stringFlag(flags, flag) : numberFlag(flags, flag);
   }
+  const workers = stringFlag(flags, 'workers');
+  if (workers !== undefined) fromFlags['workers'] = workers === 'auto' ? 'auto' : numberFlag(flags, 'workers');
   const config = mergeConfig(preset, fromFile, fromFlags as Partial<TrainConfig>);
 
   const dataset = stringFlag(flags, 'dataset');

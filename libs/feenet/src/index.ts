@@ -33,7 +33,7 @@ export { SeededRandom } from './dataset/random';
 export { readFaceImage, readFaceImages } from './inputs/face-images';
 
 // Training runs and experiments
-export { DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, ConfigError } from './training/config';
+export { DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, resolveWorkers, ConfigError } from './training/config';
 export { BACKBONE_TRAINING } from './training/config';
 export type { TrainConfig, DatasetConfig, BackboneTraining } from './training/config';
 export { train, evaluateExperiment, ensureDataset, learningRateAt, NonFiniteLossError, TrainingStopped, COLLAPSE_SPREAD } from './training/train';
@@ -41,7 +41,9 @@ export type { TrainEvent, TrainOptions, TrainResult, RunEvaluation } from './tra
 export { Experiment, listExperiments } from './training/experiment';
 export type { RunSummary, MetricLine, EvalMetric, StepMetric, LoopState, TunedBackbone } from './training/experiment';
 export { ExpressionFineTuning } from './training/fine-tune';
-export { loadFaceInputs, gatherInputs } from './training/face-inputs';
+export { loadFaceInputs, gatherInputs, gatherValues } from './training/face-inputs';
+export { ReplicaPool, splitBatch } from './training/data-parallel';
+export type { ReplicaPoolOptions } from './training/data-parallel';
 export type { FaceInputs } from './training/face-inputs';
 
 // Dataset sources

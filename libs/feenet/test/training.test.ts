@@ -16,6 +16,7 @@ import {
   loadFaceInputs,
   mergeConfig,
   readDataset,
+  resolveWorkers,
   selectBackend,
   train,
   tripletAccuracy,
@@ -97,6 +98,7 @@ describe('training FEENet', () => {
       batchNormMomentum: 0.5,
     });
     const result = await train(config);
+    expect(result.summary.workers).toBe(resolveWorkers(config, 'wasm'));
     expect(await trainingAccuracy(result, config)).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -127,6 +129,23 @@ describe('training FEENet', () => {
     // No epoch is lost or logged twice.
     const evals = experiment.readMetrics().filter((m) => m.kind === 'eval' && m.split === 'validation');
     expect(evals.map((m) => m.epoch)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('data-parallel (2 workers): records the workers and resumes a stopped run to exactly the uninterrupted result', async () => {
+    const whole = await train(tinyConfig({ runId: 'whole-parallel', backbone: 'faceapi', workers: 2, epochs: 3 }));
+    expect(whole.summary.workers).toBe(2);
+
+    const controller = new AbortController();
+    const config = tinyConfig({ runId: 'interrupted-parallel', backbone: 'faceapi', workers: 2, epochs: 3 });
+    await expect(
+      train(config, { signal: controller.signal, onEvent: (e) => e.kind === 'step' && e.step === 9 && controller.abort() }),
+    ).rejects.toBeInstanceOf(TrainingStopped);
+    const resumed = await train(config, { resume: Experiment.open(path.join(config.experimentsDir, 'interrupted-parallel')) });
+    expect(resumed.summary.steps).toBe(whole.summary.steps);
+    expect(resumed.summary.workers).toBe(2);
+    for (let i = 0; i < whole.testEmbeddings.length; i++) {
+      expect(Math.abs(resumed.testEmbeddings[i]! - whole.testEmbeddings[i]!)).toBeLessThan(1e-5);
+    }
   });
 
   it('stops on a non-finite loss with a clear message and keeps the last good checkpoint', async () => {

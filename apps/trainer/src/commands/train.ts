@@ -85,7 +85,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(
       [
         '',
-        `run ${summary.runId} finished in ${duration(summary.wallSeconds)} on ${summary.backend}`,
+        `run ${summary.runId} finished in ${duration(summary.wallSeconds)} on ${summary.backend}${(summary.workers ?? 1) > 1 ? `, data-parallel over ${summary.workers} workers` : ''}`,
         `  ${summary.tripletsSeen.toLocaleString('en-US')} triplets seen, ${summary.tripletsPerSecond.toFixed(1)} triplets/s in training steps`,
         `  validation triplet accuracy ${percent(summary.validation?.accuracy)}`,
         `  test triplet accuracy       ${percent(t.accuracy)}  (one-class ${percent(t.byType.ONE_CLASS.accuracy)}, two-class ${percent(t.byType.TWO_CLASS.accuracy)}, three-class ${percent(t.byType.THREE_CLASS.accuracy)}; ${t.triplets} triplets)`,

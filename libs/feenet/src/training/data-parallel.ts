@@ -13,12 +13,10 @@
  * the moving mean gets exactly the whole-batch update; the moving variance gets the mean of the shares'
  * variances, which leaves out the spread between the shares' means.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../backend';
 import type { Triplet } from '../dataset/types';
+import { startWorkerThread } from '../worker-thread';
 import { gatherValues, type FaceInputs } from './face-inputs';
 import { WeightLayout } from './replica-step';
 import type { ReplicaReply, ReplicaRequest } from './replica-worker';
@@ -96,8 +94,8 @@ export class ReplicaPool {
       if (reply.type !== 'gradients') throw new Error(`replica ${i} answered ${reply.type}`);
       const weight = shares[i]!.length / batch.length;
       loss += weight * reply.loss;
-      for (let k = 0; k < gradients.length; k++) gradients[k]! += weight * reply.gradients[k]!;
-      for (let k = 0; k < state.length; k++) state[k]! += weight * reply.state[k]!;
+      accumulate(gradients, reply.gradients, weight);
+      accumulate(state, reply.state, weight);
     });
     const named: { name: string; tensor: tf.Tensor }[] = [];
     let offset = 0;
@@ -117,6 +115,11 @@ export class ReplicaPool {
   }
 }
 
+/** sum += weight · values (a plain loop over locals: 4 M floats per replica and step for B0). */
+function accumulate(sum: Float32Array, values: Float32Array, weight: number): void {
+  for (let k = 0; k < sum.length; k++) sum[k]! += weight * values[k]!;
+}
+
 /** The model's topology and weights in memory, as `tf.io.fromMemory` takes them back in a worker. */
 async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
@@ -131,7 +134,7 @@ async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifac
 
 /** One worker thread and its single outstanding request. */
 class Replica {
-  private readonly worker = spawnReplicaWorker();
+  private readonly worker = startWorkerThread(new URL('./replica-worker.ts', import.meta.url));
   private pending: { resolve: (r: ReplicaReply) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
 
@@ -164,22 +167,4 @@ class Replica {
     this.failure ??= new Error('replica terminated');
     await this.worker.terminate();
   }
-}
-
-/**
- * Under tsx (CLI, vitest) the worker is a .ts file. Node 20 ignores loader hooks for a worker's entry file, so
- * the worker starts from a small CommonJS bootstrap that registers tsx's require hook and then requires the .ts
- * entry (as @feenet/alignment's folder aligner does).
- */
-function spawnReplicaWorker(): Worker {
-  const selfUrl = import.meta.url;
-  if (!selfUrl.endsWith('.ts')) return new Worker(new URL('./replica-worker.js', selfUrl));
-  const entry = fileURLToPath(new URL('./replica-worker.ts', selfUrl));
-  const tsxApi = createRequire(selfUrl).resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsxApi)}).register();\nrequire(${JSON.stringify(entry)});`;
-  return new Worker(bootstrap, {
-    eval: true,
-    execArgv: [],
-    env: { ...process.env, TSX_TSCONFIG_PATH: process.env['TSX_TSCONFIG_PATH'] ?? fileURLToPath(new URL('../../tsconfig.json', selfUrl)) },
-  });
 }

@@ -60,6 +60,8 @@ export interface RunSummary {
   dataset: { name: string; source: string; root: string; faces: Record<string, number>; triplets: Record<string, number> };
   backbone: string;
   backend: string;
+  /** Threads that computed gradients: 1 = the training thread, more = data-parallel worker replicas. */
+  workers?: number;
   parameters: { total: number; trainable: number; backbone: number; head: number };
   inputSize: number | null;
   tripletsSeen: number;

@@ -15,7 +15,9 @@ import { embed } from '../model/embed';
 import { buildFeenet, countParameters, loadWeightsByName, type ModelSpec } from '../model/feenet';
 import { loadLayersModel } from '../model/persistence';
 import { SeededRandom } from '../dataset/random';
-import { validateConfig, type TrainConfig } from './config';
+import { resolveWorkers, validateConfig, type TrainConfig } from './config';
+import { ReplicaPool } from './data-parallel';
+import { leanVariableGrads } from './lean-backprop';
 import { Experiment, type EvalMetric, type LoopState, type RunSummary } from './experiment';
 import { featureStatistics, gatherInputs, loadFaceInputs, type FaceInputs } from './face-inputs';
 import { ExpressionFineTuning } from './fine-tune';
@@ -95,22 +97,21 @@ function facesOf(triplets: readonly Triplet[]): string[] {
 }
 
 /** One optimizer step on a batch: the 3·B faces go through the network together (batch norm sees them all). */
-function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], margin: number): number {
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], margin: number): number {
   const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
   const x = gatherInputs(inputs, ids);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const cost = optimizer.minimize(
-    () => {
-      const embeddings = model.apply(x, { training: true }) as tf.Tensor2D;
-      const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      return tripletLoss(a, p, n, margin);
-    },
-    true,
-    vars,
-  );
+  // optimizer.minimize, with the backward pass that releases activations as it goes (lean-backprop.ts).
+  const { value, grads } = leanVariableGrads(() => {
+    const embeddings = model.apply(x, { training: true }) as tf.Tensor2D;
+    const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    return tripletLoss(a, p, n, margin);
+  }, vars);
+  optimizer.applyGradients(grads);
+  tf.dispose(Object.values(grads));
   x.dispose();
-  const loss = cost!.dataSync()[0]!;
-  cost!.dispose();
+  const loss = value.dataSync()[0]!;
+  value.dispose();
   return loss;
 }
 
@@ -199,7 +200,10 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   /** What evaluation feeds the head: cached features, or features through the expression net as it is now. */
   const inputsNow = async (ids: readonly string[]) => (tuning ? tuning.currentInputs(inputs, ids) : inputs);
 
-  // 3. The loop.
+  // 3. The loop. Steps run in this thread, or data-parallel over worker replicas (wasm: one core per instance).
+  const workers = resolveWorkers(config, backend.name);
+  const pool = workers > 1 ? await ReplicaPool.start(model, { workers, backend: backend.name, margin: config.margin }) : undefined;
+  emit({ kind: 'status', message: `training steps: ${pool ? `data-parallel, ${pool.description}` : 'in this thread'}` });
   const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(splits.train.length / config.batchTriplets);
   const totalSteps = stepsPerEpoch * config.epochs;
   let lastValidation: EvalMetric | null = null;
@@ -212,52 +216,57 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   };
   let windowStart = performance.now();
   let windowTriplets = 0;
-  for (; state.epoch < config.epochs; state.epoch++, state.stepInEpoch = 0) {
-    // The epoch's order depends only on (seed, epoch): a resumed run sees the same batches.
-    const order = new SeededRandom(config.seed * 7919 + state.epoch).shuffle([...splits.train.keys()]);
-    for (; state.stepInEpoch < stepsPerEpoch; ) {
-      if (options.signal?.aborted) {
-        await checkpoint();
-        throw new TrainingStopped(`stopped at step ${state.step}; continue with --resume ${experiment.runId}`);
+  try {
+    for (; state.epoch < config.epochs; state.epoch++, state.stepInEpoch = 0) {
+      // The epoch's order depends only on (seed, epoch): a resumed run sees the same batches.
+      const order = new SeededRandom(config.seed * 7919 + state.epoch).shuffle([...splits.train.keys()]);
+      for (; state.stepInEpoch < stepsPerEpoch; ) {
+        if (options.signal?.aborted) {
+          await checkpoint();
+          throw new TrainingStopped(`stopped at step ${state.step}; continue with --resume ${experiment.runId}`);
+        }
+        const from = (state.stepInEpoch * config.batchTriplets) % order.length;
+        const batch = Array.from({ length: config.batchTriplets }, (_, i) => splits.train[order[(from + i) % order.length]!]!);
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(state.step, totalSteps, config);
+        if (tuning) (tuning.optimizer as unknown as { learningRate: number }).learningRate = (learningRateAt(state.step, totalSteps, config) * config.backboneLearningRate) / config.learningRate;
+        const t0 = performance.now();
+        const loss = tuning
+          ? tuning.step(model, optimizer, inputs, batch, config.margin, state.step, config.seed)
+          : pool ? await pool.step(optimizer, inputs, batch) : trainStep(model, optimizer, inputs, batch, config.margin);
+        if (!Number.isFinite(loss)) {
+          throw new NonFiniteLossError(
+            lastCheckpointStep === null
+              ? `loss became ${loss} at step ${state.step + 1}, before any checkpoint: lower --learning-rate and start again`
+              : `loss became ${loss} at step ${state.step + 1}; the last good checkpoint (step ${lastCheckpointStep}) is kept: lower --learning-rate and --resume ${experiment.runId}`,
+          );
+        }
+        state.trainSeconds += (performance.now() - t0) / 1000;
+        state.step++;
+        state.stepInEpoch++;
+        state.tripletsSeen += batch.length;
+        windowTriplets += batch.length;
+        if (state.step % config.logEvery === 0 || state.step === totalSteps) {
+          const seconds = (performance.now() - windowStart) / 1000;
+          const rate = windowTriplets / Math.max(seconds, 1e-9);
+          await experiment.appendMetric({ kind: 'step', step: state.step, epoch: state.epoch, loss, learningRate: learningRateAt(state.step - 1, totalSteps, config), tripletsPerSecond: rate, elapsedSeconds: wallNow() });
+          emit({ kind: 'step', step: state.step, totalSteps, epoch: state.epoch, loss, tripletsPerSecond: rate, etaSeconds: ((totalSteps - state.step) * config.batchTriplets) / rate });
+          windowStart = performance.now();
+          windowTriplets = 0;
+        }
+        if (state.step % config.checkpointEvery === 0) await checkpoint();
       }
-      const from = (state.stepInEpoch * config.batchTriplets) % order.length;
-      const batch = Array.from({ length: config.batchTriplets }, (_, i) => splits.train[order[(from + i) % order.length]!]!);
-      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(state.step, totalSteps, config);
-      if (tuning) (tuning.optimizer as unknown as { learningRate: number }).learningRate = (learningRateAt(state.step, totalSteps, config) * config.backboneLearningRate) / config.learningRate;
-      const t0 = performance.now();
-      const loss = tuning
-        ? tuning.step(model, optimizer, inputs, batch, config.margin, state.step, config.seed)
-        : trainStep(model, optimizer, inputs, batch, config.margin);
-      if (!Number.isFinite(loss)) {
-        throw new NonFiniteLossError(
-          lastCheckpointStep === null
-            ? `loss became ${loss} at step ${state.step + 1}, before any checkpoint: lower --learning-rate and start again`
-            : `loss became ${loss} at step ${state.step + 1}; the last good checkpoint (step ${lastCheckpointStep}) is kept: lower --learning-rate and --resume ${experiment.runId}`,
-        );
-      }
-      state.trainSeconds += (performance.now() - t0) / 1000;
-      state.step++;
-      state.stepInEpoch++;
-      state.tripletsSeen += batch.length;
-      windowTriplets += batch.length;
-      if (state.step % config.logEvery === 0 || state.step === totalSteps) {
-        const seconds = (performance.now() - windowStart) / 1000;
-        const rate = windowTriplets / Math.max(seconds, 1e-9);
-        await experiment.appendMetric({ kind: 'step', step: state.step, epoch: state.epoch, loss, learningRate: learningRateAt(state.step - 1, totalSteps, config), tripletsPerSecond: rate, elapsedSeconds: wallNow() });
-        emit({ kind: 'step', step: state.step, totalSteps, epoch: state.epoch, loss, tripletsPerSecond: rate, etaSeconds: ((totalSteps - state.step) * config.batchTriplets) / rate });
-        windowStart = performance.now();
-        windowTriplets = 0;
-      }
-      if (state.step % config.checkpointEvery === 0) await checkpoint();
+      const evalTriplets = splits.validation.length ? splits.validation : splits.train;
+      const { metric } = await evaluate(model, await inputsNow(facesOf(evalTriplets)), evalTriplets, 'validation', state);
+      lastValidation = metric;
+      collapsed = metric.spread < COLLAPSE_SPREAD;
+      await experiment.appendMetric(metric);
+      emit({ kind: 'eval', metric, collapsed });
+      // Checkpoint as the start of the next epoch, so a resume never repeats this evaluation.
+      await checkpoint({ ...state, epoch: state.epoch + 1, stepInEpoch: 0 });
     }
-    const evalTriplets = splits.validation.length ? splits.validation : splits.train;
-    const { metric } = await evaluate(model, await inputsNow(facesOf(evalTriplets)), evalTriplets, 'validation', state);
-    lastValidation = metric;
-    collapsed = metric.spread < COLLAPSE_SPREAD;
-    await experiment.appendMetric(metric);
-    emit({ kind: 'eval', metric, collapsed });
-    // Checkpoint as the start of the next epoch, so a resume never repeats this evaluation.
-    await checkpoint({ ...state, epoch: state.epoch + 1, stepInEpoch: 0 });
+
+  } finally {
+    await pool?.dispose();
   }
 
   // 4. Test, and everything the workbench reads.
@@ -277,6 +286,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     dataset: { name: dataset.info.name, source: dataset.info.source, root: path.resolve(dataset.root), faces: dataset.info.faces, triplets: { train: splits.train.length, validation: splits.validation.length, test: splits.test.length } },
     backbone: config.backbone,
     backend: backend.description,
+    workers,
     parameters: params,
     inputSize: config.backbone === 'faceapi' ? null : config.inputSize,
     tripletsSeen: state.tripletsSeen,
