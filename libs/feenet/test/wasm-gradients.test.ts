@@ -71,7 +71,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
     });
   }
 
-  it('explicit padding falls back to the loop kernel and still matches', async () => {
+  it('explicit padding, stride 2 (the patch-matrix filter gradient) matches', async () => {
     const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 2], [0, 1], [0, 0]];
     const run = () =>
       tf.tidy(() => {
