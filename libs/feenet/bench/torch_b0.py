@@ -1,9 +1,11 @@
-"""PyTorch reference row for the FEENet inference bench: the same EfficientNet-B0 + FEENet head, eager mode.
+"""PyTorch reference rows for the FEENet bench: the same EfficientNet-B0 + FEENet head, eager mode.
 
 Runs under Debian's python3-torch (/usr/bin/python3). Prints one JSON line:
   {"facesPerSecond": ..., "msPerFace": ..., "peakRssMB": ..., "faces": ..., "torch": "1.13.1"}
-Random weights (speed does not depend on them); BatchNorm in eval mode, not folded (plain eager PyTorch).
-Usage: torch_b0.py --size 224 --batch 8 --threads 2 --min-seconds 3
+Random weights (speed does not depend on them). Inference: BatchNorm in eval mode, not folded (plain eager
+PyTorch). With --train: training steps as FEENet's (batch norm in training mode, the margin-0.2 triplet loss on
+--batch triplets = 3 x --batch faces in one batch, Adam), adding "tripletsPerSecond".
+Usage: torch_b0.py --size 224 --batch 8 --threads 2 --min-seconds 3 [--train]
 """
 import argparse
 import json
@@ -86,14 +88,17 @@ def main():
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--min-seconds", type=float, default=3.0)
+    p.add_argument("--train", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    if a.train:
+        return train(a)
     model = FeenetB0().eval()
     x = torch.rand(a.batch, a.size, a.size, 3) * 255
     with torch.inference_mode():
         model(x)  # warm-up
-        faces, start = 0, time.perf_counter()
+        faces, start, cpu = 0, time.perf_counter(), time.process_time()
         while True:
             model(x)
             faces += a.batch
@@ -104,7 +109,46 @@ def main():
     print(json.dumps({
         "facesPerSecond": faces / elapsed,
         "msPerFace": 1000 * elapsed / faces,
+        "cpuSeconds": time.process_time() - cpu,
         "peakRssMB": peak_mb,
+        "faces": faces,
+        "torch": torch.__version__,
+    }))
+
+
+def triplet_loss(e, triplets, margin=0.2):
+    """FEENet's loss (training/triplet-loss.ts): squared distances on unit embeddings, both pairs against the negative."""
+    a, p, n = e[:triplets], e[triplets:2 * triplets], e[2 * triplets:]
+    ap, an, pn = ((a - p) ** 2).sum(1), ((a - n) ** 2).sum(1), ((p - n) ** 2).sum(1)
+    return (torch.relu(ap - an + margin) + torch.relu(ap - pn + margin)).mean()
+
+
+def train(a):
+    model = FeenetB0().train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(3 * a.batch, a.size, a.size, 3) * 255
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = triplet_loss(model(x), a.batch)
+        loss.backward()
+        opt.step()
+
+    step()  # warm-up
+    steps, start, cpu = 0, time.perf_counter(), time.process_time()
+    while True:
+        step()
+        steps += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= a.min_seconds and steps >= 2:
+            break
+    faces = steps * 3 * a.batch
+    print(json.dumps({
+        "tripletsPerSecond": steps * a.batch / elapsed,
+        "facesPerSecond": faces / elapsed,
+        "msPerFace": 1000 * elapsed / faces,
+        "cpuSeconds": time.process_time() - cpu,
+        "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "faces": faces,
         "torch": torch.__version__,
     }))
