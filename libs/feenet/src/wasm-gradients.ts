@@ -252,7 +252,18 @@ const depthwiseBackpropFilterConfig: tf.KernelConfig = {
               const xBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
               const dwBase = (kh * filterWidth + kw) * outChannels;
               if (multiplier === 1) {
-                for (let c = 0; c < inChannels; c++) dwv[dwBase + c]! += xv[xBase + c]! * dyv[dyBase + c]!;
+                let c = 0;
+                // Four channels per iteration: fewer loop tests and index updates for V8 (B0's depthwise widths are multiples of 4).
+                for (; c + 4 <= inChannels; c += 4) {
+                  const d = dwBase + c;
+                  const xi = xBase + c;
+                  const yi = dyBase + c;
+                  dwv[d]! += xv[xi]! * dyv[yi]!;
+                  dwv[d + 1]! += xv[xi + 1]! * dyv[yi + 1]!;
+                  dwv[d + 2]! += xv[xi + 2]! * dyv[yi + 2]!;
+                  dwv[d + 3]! += xv[xi + 3]! * dyv[yi + 3]!;
+                }
+                for (; c < inChannels; c++) dwv[dwBase + c]! += xv[xBase + c]! * dyv[dyBase + c]!;
               } else {
                 for (let c = 0; c < inChannels; c++) {
                   const xval = xv[xBase + c]!;
