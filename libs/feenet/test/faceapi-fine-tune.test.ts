@@ -28,6 +28,7 @@ import {
   readFaceImages,
   selectBackend,
   train,
+  validateConfig,
   type Dataset,
   type TrainConfig,
 } from '../src/index';
@@ -73,6 +74,15 @@ describe('fine-tuning the faceapi backbone', () => {
   beforeAll(async () => {
     await selectBackend();
     dataset = await ensureDataset(tinyConfig({}));
+  });
+
+  it('validates the fine-tune settings', () => {
+    expect(() => validateConfig(tinyConfig({}))).not.toThrow();
+    expect(() => validateConfig(tinyConfig({ backbone: 'efficientnet-b0' }))).toThrow(/fine-tune applies to the faceapi backbone/);
+    expect(() => validateConfig(tinyConfig({ backboneTraining: 'partly' as never }))).toThrow(/backboneTraining must be frozen or fine-tune/);
+    expect(() => validateConfig(tinyConfig({ fineTuneBlocks: 5 }))).toThrow(/fineTuneBlocks must be 1, 2, 3 or 4/);
+    expect(() => validateConfig(tinyConfig({ backboneLearningRate: 0 }))).toThrow(/backboneLearningRate/);
+    expect(() => validateConfig(tinyConfig({ workers: 2 }))).toThrow(/workers must be 1 or "auto" with backboneTraining fine-tune/);
   });
 
   it("the expression net as plain ops computes face-api's own features", async () => {

@@ -155,6 +155,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.backboneTraining === 'fine-tune' && c.backbone !== 'faceapi') fail(`backboneTraining fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
   if (!(Number.isInteger(c.fineTuneBlocks) && c.fineTuneBlocks >= 1 && c.fineTuneBlocks <= 4)) fail(`fineTuneBlocks must be 1, 2, 3 or 4, got ${JSON.stringify(c.fineTuneBlocks)}`);
   if (!(c.backboneLearningRate > 0 && c.backboneLearningRate < 1)) fail(`backboneLearningRate must be in (0, 1), got ${c.backboneLearningRate}`);
+  // Fine-tune steps run the expression net in the training thread; replicas hold only the head.
+  if (c.backboneTraining === 'fine-tune' && c.workers !== 'auto' && c.workers > 1) fail(`workers must be 1 or "auto" with backboneTraining fine-tune, got ${c.workers}`);
   if (c.workers !== 'auto' && !(Number.isInteger(c.workers) && c.workers > 0)) fail(`workers must be a positive integer or "auto", got ${JSON.stringify(c.workers)}`);
   if (!c.dataset || typeof c.dataset.root !== 'string') fail('dataset.root must be a path');
   if (!['synthetic', 'prepared', 'fec', 'folder'].includes(c.dataset.source)) fail(`dataset.source must be synthetic, prepared, fec or folder`);
