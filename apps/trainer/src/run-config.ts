@@ -30,6 +30,7 @@ const FIELD_FLAGS = {
   'backbone-learning-rate': 'backboneLearningRate',
   'head-dropout': 'headDropout',
   'batch-norm-momentum': 'batchNormMomentum',
+  'drop-connect-rate': 'dropConnectRate',
   'batch-triplets': 'batchTriplets',
   epochs: 'epochs',
   'steps-per-epoch': 'stepsPerEpoch',
@@ -67,6 +68,7 @@ export const TRAIN_FLAGS = [
   'test-triplets',
   'validation-triplets',
   'workers',
+  'embedding-batch-norm',
   ...FOLDER_FLAGS,
 ];
 
@@ -134,6 +136,7 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
     if (!flags.has(flag)) continue;
     fromFlags[field] = STRING_FIELDS.has(field) ? stringFlag(flags, flag) : numberFlag(flags, flag);
   }
+  if (flags.has('embedding-batch-norm')) fromFlags['embeddingBatchNorm'] = booleanFlag(flags, 'embedding-batch-norm');
   const workers = stringFlag(flags, 'workers');
   if (workers !== undefined) fromFlags['workers'] = workers === 'auto' ? 'auto' : numberFlag(flags, 'workers');
   const config = mergeConfig(preset, fromFile, fromFlags as Partial<TrainConfig>);

@@ -68,4 +68,35 @@ describe('FEENet with the EfficientNet-B0 backbone', () => {
     await expect(embed(model, images.subarray(1), n)).rejects.toThrow(/expected 5/);
     model.dispose();
   });
+
+  it('with embeddingBatchNorm, a batch cannot collapse to one point in training (and inference uses moving statistics)', () => {
+    const dim = 8;
+    const spec = { backbone: 'faceapi' as const, featureDim: dim, featureMean: new Array<number>(dim).fill(0), featureVariance: new Array<number>(dim).fill(1) };
+    const plain = buildFeenet(spec, { seed: 3 });
+    const normed = buildFeenet(spec, { seed: 3, embeddingBatchNorm: { momentum: 0.5 } });
+    expect(normed.getLayer('feenet_embedding_bn').trainableWeights).toHaveLength(0);
+    expect(countParameters(normed).total).toBe(countParameters(plain).total + 4 * 16); // scale, offset, moving mean and variance
+    expect(countParameters(normed).trainable).toBe(countParameters(plain).trainable);
+    // A collapsed head: a tiny FC 16 kernel and a large bias put every face at (nearly) the same point.
+    for (const model of [plain, normed]) {
+      const fc16 = model.getLayer('feenet_fc16');
+      const [kernel, bias] = fc16.getWeights();
+      fc16.setWeights([tf.mul(kernel!, 1e-4), tf.oneHot(0, 16).mul(5).reshape(bias!.shape)]);
+    }
+    const x = tf.randomNormal([12, dim], 0, 1, 'float32', 7);
+    const spread = (model: tf.LayersModel, training: boolean) =>
+      tf.tidy(() => {
+        const e = model.apply(x, { training }) as tf.Tensor2D;
+        const d = tf.sqrt(tf.relu(tf.sum(tf.square(tf.sub(e.expandDims(1), e.expandDims(0))), -1)));
+        return d.sum().dataSync()[0]! / (12 * 11);
+      });
+    expect(spread(plain, true)).toBeLessThan(1e-3);
+    expect(spread(normed, true)).toBeGreaterThan(1);
+    // Training mode updated the moving statistics, which inference uses.
+    const movingMean = normed.getLayer('feenet_embedding_bn').getWeights()[2]!.dataSync(); // gamma, beta, moving mean, moving variance
+    expect(movingMean[0]).toBeGreaterThan(2); // 0.5 · 0 + 0.5 · 5
+    x.dispose();
+    plain.dispose();
+    normed.dispose();
+  });
 });

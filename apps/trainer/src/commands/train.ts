@@ -46,7 +46,7 @@ function findResumable(experimentsDir: string, runId: string | true): Experiment
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseFlags(argv);
   if (flags.has('help')) {
-    console.log(`usage: nx run trainer:train [--preset default|paper] [--config file.json] [--resume [run-id]]\n  flags: ${TRAIN_FLAGS.map((f) => `--${f}`).join(' ')}`);
+    console.log(`usage: nx run trainer:train [--preset default|paper|b0-cpu] [--config file.json] [--resume [run-id]]\n  flags: ${TRAIN_FLAGS.map((f) => `--${f}`).join(' ')}`);
     return;
   }
   const resumeFlag = flags.get('resume');

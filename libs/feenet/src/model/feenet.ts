@@ -44,6 +44,14 @@ export interface HeadOptions {
   dropout?: number;
   /** Seeds every initialiser, backbone included: the same seed builds the same weights. */
   seed?: number;
+  /**
+   * Batch norm with a fixed scale 1 and offset 0 on the 16-d output before the L2 normalisation (`feenet_embedding_bn`):
+   * in training every dimension is centred and scaled over the batch, so the faces of a batch cannot all map to
+   * one point — the collapse the triplet loss otherwise rewards (loss 2 × margin) while a from-scratch
+   * backbone cannot yet tell faces apart. At inference it is a fixed affine map from the moving statistics.
+   * Not in the paper.
+   */
+  embeddingBatchNorm?: { momentum: number };
 }
 
 /** FEENet's head: FC 512 (ReLU) → FC 16 → L2 normalisation, named so checkpoints read plainly. */
@@ -55,6 +63,12 @@ function feenetHead(features: tf.SymbolicTensor, options: HeadOptions = {}): tf.
   if (dropout > 0) x = tf.layers.dropout({ rate: dropout, name: 'feenet_dropout' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: hiddenUnits, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: headSeed }), name: 'feenet_fc512' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: embeddingDim, kernelInitializer: tf.initializers.glorotNormal({ seed: headSeed === undefined ? undefined : headSeed + 1 }), name: 'feenet_fc16' }).apply(x) as tf.SymbolicTensor;
+  if (options.embeddingBatchNorm) {
+    // Scale 1 and offset 0, frozen (a learnt offset could bring the collapse back). Not center/scale false:
+    // tfjs-layers 4.22 reads gamma and beta in training mode regardless.
+    const bn = tf.layers.batchNormalization({ axis: -1, momentum: options.embeddingBatchNorm.momentum, epsilon: 1e-3, trainable: false, name: 'feenet_embedding_bn' });
+    x = bn.apply(x) as tf.SymbolicTensor;
+  }
   return new L2Normalize({ name: 'feenet_l2norm' }).apply(x) as tf.SymbolicTensor;
 }
 

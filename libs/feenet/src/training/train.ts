@@ -177,8 +177,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     const spec: ModelSpec =
       config.backbone === 'faceapi'
         ? faceApiSpec(inputs.shape[0]!, featureStatistics(inputs, facesOf(splits.train)))
-        : { backbone: 'efficientnet-b0', inputSize: config.inputSize, batchNormMomentum: config.batchNormMomentum };
-    model = buildFeenet(spec, { dropout: config.headDropout, seed: config.seed });
+        : { backbone: 'efficientnet-b0', inputSize: config.inputSize, batchNormMomentum: config.batchNormMomentum, dropConnectRate: config.dropConnectRate };
+    model = buildFeenet(spec, { dropout: config.headDropout, seed: config.seed, embeddingBatchNorm: config.embeddingBatchNorm ? { momentum: config.batchNormMomentum } : undefined });
     if (config.initWeights) {
       const report = loadWeightsByName(model, await loadLayersModel(config.initWeights));
       emit({ kind: 'status', message: `init weights: ${report.loadedLayers.length} layers loaded, ${report.missingLayers.length} kept their initialisation, ${report.shapeMismatches.length} shape mismatches` });
