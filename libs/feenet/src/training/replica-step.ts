@@ -77,16 +77,26 @@ export interface ShareResult {
 }
 
 /**
- * Loss and gradients of the triplet loss on one share of a batch: `x` holds the share's anchors, then its
- * positives, then its negatives. Batch norm normalises with this share's own statistics.
+ * Triplet loss of `x` (anchors, then positives, then negatives) in training mode, and its gradients for every
+ * trainable weight, through the backward pass that releases activations as it goes (lean-backprop.ts). The one
+ * step computation behind both the in-thread step and each data-parallel replica's share.
  */
-export function shareGradients(model: tf.LayersModel, layout: WeightLayout, x: tf.Tensor, margin: number): ShareResult {
+export function tripletGradients(model: tf.LayersModel, x: tf.Tensor, margin: number): { value: tf.Scalar; grads: tf.NamedTensorMap; vars: tf.Variable[] } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = leanVariableGrads(() => {
     const embeddings = model.apply(x, { training: true }) as tf.Tensor2D;
     const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     return tripletLoss(a, p, n, margin);
   }, vars);
+  return { value, grads, vars };
+}
+
+/**
+ * Loss and gradients of the triplet loss on one share of a batch: `x` holds the share's anchors, then its
+ * positives, then its negatives. Batch norm normalises with this share's own statistics.
+ */
+export function shareGradients(model: tf.LayersModel, layout: WeightLayout, x: tf.Tensor, margin: number): ShareResult {
+  const { value, grads, vars } = tripletGradients(model, x, margin);
   const gradients = new Float32Array(layout.trainableSize);
   let offset = 0;
   for (const v of vars) {

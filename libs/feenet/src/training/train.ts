@@ -17,12 +17,11 @@ import { loadLayersModel } from '../model/persistence';
 import { SeededRandom } from '../dataset/random';
 import { resolveWorkers, validateConfig, type TrainConfig } from './config';
 import { ReplicaPool } from './data-parallel';
-import { leanVariableGrads } from './lean-backprop';
+import { tripletGradients } from './replica-step';
 import { Experiment, type EvalMetric, type LoopState, type RunSummary } from './experiment';
 import { featureStatistics, gatherInputs, loadFaceInputs, type FaceInputs } from './face-inputs';
 import { ExpressionFineTuning } from './fine-tune';
 import { embeddingSpread, tripletAccuracy } from './triplet-accuracy';
-import { tripletLoss } from './triplet-loss';
 
 /** Below this mean pairwise distance (unit vectors: random ones sit near 1.4) the embedding has collapsed. */
 export const COLLAPSE_SPREAD = 0.05;
@@ -100,13 +99,8 @@ function facesOf(triplets: readonly Triplet[]): string[] {
 export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], margin: number): number {
   const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
   const x = gatherInputs(inputs, ids);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   // optimizer.minimize, with the backward pass that releases activations as it goes (lean-backprop.ts).
-  const { value, grads } = leanVariableGrads(() => {
-    const embeddings = model.apply(x, { training: true }) as tf.Tensor2D;
-    const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    return tripletLoss(a, p, n, margin);
-  }, vars);
+  const { value, grads } = tripletGradients(model, x, margin);
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   x.dispose();
