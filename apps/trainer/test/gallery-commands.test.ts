@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SYNTHETIC_OPTIONS, mergeConfig, readDataset, selectBackend, train, type TrainConfig, type TrainResult } from '@feenet/feenet';
+import { DEFAULT_SYNTHETIC_OPTIONS, WHOLE_IMAGE, mergeConfig, readDataset, selectBackend, train, type TrainConfig, type TrainResult } from '@feenet/feenet';
 import { ExactIndex, createGallery, embeddingMatrix, kMeans, loadGallery, rowOf, saveGallery } from '@feenet/clustering';
 import { UsageError } from '../src/cli-args';
 import { run as embed } from '../src/commands/embed';
@@ -214,6 +214,11 @@ describe('embedding parity with training, for both backbones', () => {
 
   it('faceapi: the embed command reproduces the run\'s test embeddings', async () => {
     await expectParity(faceApiRun, 'tiny-run');
+  });
+
+  it('faceapi reading whole images (faceApiRegion, for tight crops): the embed command reads the same region', async () => {
+    const whole = await tinyRun('tiny-whole', 'faceapi', { faceApiRegion: WHOLE_IMAGE });
+    await expectParity(whole, 'tiny-whole');
   });
 
   it('efficientnet-b0 at 32 px: the embed command reproduces the run\'s test embeddings', async () => {

@@ -28,7 +28,7 @@ async function main(root: string, split: 'test' | 'validation'): Promise<void> {
   const accuracy = (probabilities: Float32Array) => tripletAccuracy(probabilities, 7, triplets, (id) => row.get(id)!).overall;
 
   // 1. The backbone's cached features: the expression logits are the last 7 columns.
-  const inputs = await loadFaceInputs(dataset, faces, 'faceapi', FACEAPI_INPUT_SIZE);
+  const inputs = await loadFaceInputs(dataset, faces, { backbone: 'faceapi', inputSize: FACEAPI_INPUT_SIZE });
   const dim = inputs.shape[0]!;
   const logits = tf.tensor2d(ids.map((id) => Array.from(inputs.values.subarray((inputs.rowOf.get(id)! + 1) * dim - 7, (inputs.rowOf.get(id)! + 1) * dim))));
   const fromFeatures = (await tf.softmax(logits).data()) as Float32Array;

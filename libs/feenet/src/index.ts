@@ -12,7 +12,17 @@ export type { BlockArgs, EfficientNetOptions } from './model/efficientnet';
 export { L2Normalize, ChannelNormalization } from './model/custom-layers';
 export { embed } from './model/embed';
 export { saveLayersModel, loadLayersModel } from './model/persistence';
-export { extractFaceApiFeatures, loadFaceApiNets, faceApiFeatureDim, faceApiExpressionWeights, FACEAPI_INPUT_SIZE, FACEAPI_FACE_BOX } from './backbones/faceapi';
+export {
+  extractFaceApiFeatures,
+  loadFaceApiNets,
+  faceApiFeatureDim,
+  faceApiExpressionWeights,
+  faceRegionProblem,
+  FACEAPI_INPUT_SIZE,
+  FACEAPI_FACE_BOX,
+  WHOLE_IMAGE,
+  type FaceRegion,
+} from './backbones/faceapi';
 export { ExpressionNet } from './backbones/faceapi-expression-net';
 
 // Loss and metric

@@ -15,6 +15,7 @@ import {
   Experiment,
   ExpressionFineTuning,
   ExpressionNet,
+  FACEAPI_FACE_BOX,
   TrainingStopped,
   buildFeenet,
   embed,
@@ -91,7 +92,7 @@ describe('fine-tuning the faceapi backbone', () => {
     const images = tf.tidy(() => tf.tensor4d(pixels, [faces.length, 112, 112, 3], 'int32').toFloat()) as tf.Tensor4D;
     const net = ExpressionNet.fromWeights(await faceApiExpressionWeights(), 4);
     const stock = await extractFaceApiFeatures(images);
-    const ours = await extractFaceApiFeatures(images, undefined, net);
+    const ours = await extractFaceApiFeatures(images, { expressionNet: net });
     expect(maxDiff(ours, stock)).toBeLessThan(1e-4);
     net.dispose();
     images.dispose();
@@ -102,8 +103,8 @@ describe('fine-tuning the faceapi backbone', () => {
     const net = ExpressionNet.fromWeights(await faceApiExpressionWeights(), 2);
     const before = await values(net.named);
     const trainFaces = dataset.faces.filter((f) => f.split === 'train');
-    const inputs = await loadFaceInputs(dataset, trainFaces, 'faceapi', 112);
-    const tuning = await ExpressionFineTuning.prepare(dataset, trainFaces, net, 1e-3);
+    const inputs = await loadFaceInputs(dataset, trainFaces, { backbone: 'faceapi', inputSize: 112 });
+    const tuning = await ExpressionFineTuning.prepare(dataset, trainFaces, net, 1e-3, FACEAPI_FACE_BOX);
     const stats = featureStatistics(inputs, trainFaces.map((f) => f.id));
     const head = buildFeenet({ backbone: 'faceapi', featureDim: inputs.shape[0]!, featureMean: stats.mean, featureVariance: stats.variance }, { seed: 1 });
     const headOptimizer = tf.train.adam(1e-3);
@@ -151,7 +152,7 @@ describe('fine-tuning the faceapi backbone', () => {
     expect(maxDiff(embedded, whole.testEmbeddings)).toBeLessThan(1e-4);
 
     // The stock net's features give other embeddings: the saved weights are the ones used.
-    const stockInputs = await loadFaceInputs(dataset, whole.testFaces, 'faceapi', 112);
+    const stockInputs = await loadFaceInputs(dataset, whole.testFaces, { backbone: 'faceapi', inputSize: 112 });
     const x = gatherInputs(stockInputs, whole.testFaces.map((f) => f.id));
     const stockEmbeddings = await embed(whole.model, (await x.data()) as Float32Array, whole.testFaces.length);
     x.dispose();

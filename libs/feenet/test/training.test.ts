@@ -56,7 +56,7 @@ async function trainingAccuracy(result: TrainResult, config: TrainConfig): Promi
   const ds = readDataset(datasetRoot);
   const triplets = ds.triplets.filter((t) => t.split === 'train');
   const ids = [...new Set(triplets.flatMap((t) => [t.anchor, t.positive, t.negative]))];
-  const inputs = await loadFaceInputs(ds, ds.faces.filter((f) => ids.includes(f.id)), config.backbone, config.inputSize);
+  const inputs = await loadFaceInputs(ds, ds.faces.filter((f) => ids.includes(f.id)), config);
   const x = gatherInputs(inputs, ids);
   const embeddings = await embed(result.model, (await x.data()) as Float32Array, ids.length);
   x.dispose();

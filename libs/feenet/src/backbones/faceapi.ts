@@ -32,7 +32,28 @@ export const FACEAPI_INPUT_SIZE = 112;
  * ridge regression from the features to the expression parameters reached R² 0.64–0.90 on this crop against
  * 0.26–0.73 on the whole aligned image.
  */
-export const FACEAPI_FACE_BOX = [0.16, 0.125, 0.96, 0.875] as const;
+export const FACEAPI_FACE_BOX: FaceRegion = [0.16, 0.125, 0.96, 0.875];
+
+/** A region of a stored face image as [top, left, bottom, right] fractions of its side. */
+export type FaceRegion = readonly [top: number, left: number, bottom: number, right: number];
+/** The whole stored image: for faces already cropped tightly, as face-api's detector would (FER2013's). */
+export const WHOLE_IMAGE: FaceRegion = [0, 0, 1, 1];
+
+/** Why `region` cannot be read from a face image, or null when it can. */
+export function faceRegionProblem(region: unknown): string | null {
+  if (!Array.isArray(region) || region.length !== 4 || !region.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    return `a region is four numbers [top, left, bottom, right], got ${JSON.stringify(region)}`;
+  }
+  const [top, left, bottom, right] = region as number[];
+  if (!(top! >= 0 && left! >= 0 && bottom! <= 1 && right! <= 1 && top! < bottom! && left! < right!)) {
+    return `a region needs 0 <= top < bottom <= 1 and 0 <= left < right <= 1, got ${JSON.stringify(region)}`;
+  }
+  return null;
+}
+
+export function sameRegion(a: FaceRegion, b: FaceRegion): boolean {
+  return a.every((v, i) => v === b[i]);
+}
 
 interface FeatureNet {
   faceFeatureExtractor: { forwardInput(input: unknown): tf.Tensor; params: object };
@@ -99,28 +120,32 @@ async function featuresOf(api: FaceApiModule, nets: (FeatureNet | ExpressionNet)
   }
 }
 
-/** Aligned faces [n, h, w, 3] → the nets' input: the `FACEAPI_FACE_BOX` region at `FACEAPI_INPUT_SIZE` px. */
-export function faceApiCrops(images: tf.Tensor4D): tf.Tensor4D {
+/** Faces [n, h, w, 3] → the nets' input: `region` (default: `FACEAPI_FACE_BOX` of an aligned crop) at `FACEAPI_INPUT_SIZE` px. */
+export function faceApiCrops(images: tf.Tensor4D, region: FaceRegion = FACEAPI_FACE_BOX): tf.Tensor4D {
   const n = images.shape[0];
   return tf.tidy(() =>
     tf.image.cropAndResize(
       images,
-      tf.tensor2d(Array.from({ length: n }, () => [...FACEAPI_FACE_BOX])),
+      tf.tensor2d(Array.from({ length: n }, () => [...region])),
       tf.range(0, n, 1, 'int32') as tf.Tensor1D,
       [FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE],
     ),
   );
 }
 
-/** With `expressionNet`, a fine-tuned run's copy of the expression net replaces the stock one. */
-export async function extractFaceApiFeatures(
-  images: tf.Tensor4D,
-  extractors: readonly FaceApiExtractor[] = FACEAPI_EXTRACTORS,
-  expressionNet?: ExpressionNet,
-): Promise<Float32Array> {
+export interface FaceApiFeatureOptions {
+  extractors?: readonly FaceApiExtractor[];
+  /** A fine-tuned run's copy of the expression net, in place of the stock one. */
+  expressionNet?: ExpressionNet;
+  /** The part of each image the nets read (default `FACEAPI_FACE_BOX`, for aligned crops). */
+  region?: FaceRegion;
+}
+
+export async function extractFaceApiFeatures(images: tf.Tensor4D, options: FaceApiFeatureOptions = {}): Promise<Float32Array> {
+  const { extractors = FACEAPI_EXTRACTORS, expressionNet, region = FACEAPI_FACE_BOX } = options;
   const api = await loadFaceApiNets();
   const nets = extractors.map((name) => (name === 'landmark68' ? api.nets.faceLandmark68Net : (expressionNet ?? api.nets.faceExpressionNet)));
-  const resized = faceApiCrops(images);
+  const resized = faceApiCrops(images, region);
   try {
     // Features of the face and of its mirror image, averaged: expressions are near-symmetric, the nets' errors
     // are not, so the average is a steadier description of the same expression.

@@ -3,7 +3,7 @@
  * commands and the workbench call.
  *
  *   faceapi           aligned crop → `FACEAPI_INPUT_SIZE` px (as the training feature cache reads faces) →
- *                     face-api features (`extractFaceApiFeatures`, which crops `FACEAPI_FACE_BOX` itself; a
+ *                     face-api features (`extractFaceApiFeatures`, which crops the run's `faceApiRegion` itself; a
  *                     fine-tuned run's features come from its own expression net, `backbone/`) → the run's saved
  *                     head (the model) → 16-d embedding
  *   efficientnet-b0   aligned crop → `config.inputSize` px (as training reads faces) → the model → embedding
@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend';
-import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FEATURE_LAYOUT, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
+import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_FEATURE_LAYOUT, FACEAPI_INPUT_SIZE, faceApiFeatureDim, sameRegion, type FaceRegion } from '../backbones/faceapi';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import type { RgbFace } from '../inputs/padded-face';
 import type { BackboneName } from '../model/feenet';
@@ -59,7 +59,7 @@ export async function openRunEmbedder(runDir: string, options: RunEmbedderOption
   try {
     if (backbone === 'faceapi') {
       const net = config.backboneTraining === 'fine-tune' ? await experiment.loadExpressionNet() : undefined;
-      return faceApiEmbedder(runId, engine, backend.description, net);
+      return faceApiEmbedder(runId, engine, backend.description, config.faceApiRegion, net);
     }
     return imageEmbedder(runId, backbone, engine, config.inputSize);
   } catch (err) {
@@ -80,7 +80,7 @@ function base(runId: string, backbone: BackboneName, inputSize: number, engine: 
   };
 }
 
-function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string, expressionNet?: ExpressionNet): RunEmbedder {
+function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string, region: FaceRegion, expressionNet?: ExpressionNet): RunEmbedder {
   const modelDim = engine.inputShape.length === 1 ? engine.inputShape[0]! : NaN;
   const fullDim = faceApiFeatureDim();
   // Runs trained before the nets' output layers joined the features consumed only the pooled features, which are
@@ -93,8 +93,9 @@ function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string
   }
   const layout = modelDim === fullDim ? `${fullDim}` : `${pooledDim} pooled of ${fullDim}`;
   const tuned = expressionNet ? ', fine-tuned expression net' : '';
+  const where = sameRegion(region, FACEAPI_FACE_BOX) ? '' : `, region [${region.join(', ')}]`;
   return {
-    ...base(runId, 'faceapi', FACEAPI_INPUT_SIZE, engine, `face-api features (${layout}${tuned}) on ${backend}`),
+    ...base(runId, 'faceapi', FACEAPI_INPUT_SIZE, engine, `face-api features (${layout}${tuned}${where}) on ${backend}`),
     async dispose() {
       expressionNet?.dispose();
       await engine.dispose();
@@ -107,7 +108,7 @@ function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string
         const images = tf.tidy(() => tf.tensor4d(pixels, [batch.length, FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE, 3], 'int32').toFloat());
         let values: Float32Array;
         try {
-          values = await extractFaceApiFeatures(images as tf.Tensor4D, FACEAPI_EXTRACTORS, expressionNet);
+          values = await extractFaceApiFeatures(images as tf.Tensor4D, { region, ...(expressionNet ? { expressionNet } : {}) });
         } finally {
           images.dispose();
         }

@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
+import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_INPUT_SIZE, faceApiFeatureDim, sameRegion, type FaceRegion } from '../backbones/faceapi';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { readFaceImages } from './face-images';
 
@@ -28,15 +28,18 @@ export async function faceApiFeatureTable(
   faces: readonly FaceToEmbed[],
   cacheDir: string,
   onProgress?: (done: number, total: number) => void,
+  region: FaceRegion = FACEAPI_FACE_BOX,
 ): Promise<FeatureTable> {
   const dim = faceApiFeatureDim();
-  const stem = path.join(cacheDir, `faceapi-${FACEAPI_EXTRACTORS.join('+')}-v4`);
+  // Each region has its own cache; the default keeps the name caches were made under before regions existed.
+  const regionTag = sameRegion(region, FACEAPI_FACE_BOX) ? '' : `-region-${region.join('_')}`;
+  const stem = path.join(cacheDir, `faceapi-${FACEAPI_EXTRACTORS.join('+')}-v4${regionTag}`);
   mkdirSync(cacheDir, { recursive: true });
   const cached = readCache(stem, dim);
   const missing = faces.filter((f) => !cached.has(f.id));
   for (let start = 0; start < missing.length; start += BATCH) {
     const batch = missing.slice(start, start + BATCH);
-    const features = await featuresOfFiles(batch);
+    const features = await featuresOfFiles(batch, { region });
     // Rows first, then ids: an id is only ever listed once its row is fully on disk.
     appendFileSync(`${stem}.f32`, Buffer.from(features.buffer, features.byteOffset, features.byteLength));
     appendFileSync(`${stem}.ids`, batch.map((f) => `${f.id}\n`).join(''));
@@ -57,22 +60,23 @@ export async function faceApiFeatureTableWith(
   expressionNet: ExpressionNet,
   faces: readonly FaceToEmbed[],
   onProgress?: (done: number, total: number) => void,
+  region: FaceRegion = FACEAPI_FACE_BOX,
 ): Promise<FeatureTable> {
   const dim = faceApiFeatureDim();
   const values = new Float32Array(faces.length * dim);
   for (let start = 0; start < faces.length; start += BATCH) {
     const batch = faces.slice(start, start + BATCH);
-    values.set(await featuresOfFiles(batch, expressionNet), start * dim);
+    values.set(await featuresOfFiles(batch, { expressionNet, region }), start * dim);
     onProgress?.(start + batch.length, faces.length);
   }
   return { dim, ids: faces.map((f) => f.id), values, rowOf: new Map(faces.map((f, i) => [f.id, i])) };
 }
 
-async function featuresOfFiles(batch: readonly FaceToEmbed[], expressionNet?: ExpressionNet): Promise<Float32Array> {
+async function featuresOfFiles(batch: readonly FaceToEmbed[], options: { expressionNet?: ExpressionNet; region: FaceRegion }): Promise<Float32Array> {
   const pixels = await readFaceImages(batch.map((f) => f.file), FACEAPI_INPUT_SIZE);
   const images = tf.tidy(() => tf.tensor4d(pixels, [batch.length, FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE, 3], 'int32').toFloat());
   try {
-    return await extractFaceApiFeatures(images as tf.Tensor4D, FACEAPI_EXTRACTORS, expressionNet);
+    return await extractFaceApiFeatures(images as tf.Tensor4D, options);
   } finally {
     images.dispose();
   }

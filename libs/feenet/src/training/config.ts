@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '../backend';
 import { isBackboneName, type BackboneName } from '../model/feenet';
+import { FACEAPI_FACE_BOX, faceRegionProblem, type FaceRegion } from '../backbones/faceapi';
 import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '../dataset/synthetic-dataset';
 import { validateFolderOptions, type FolderSourceOptions } from '../dataset/folder/folder-source';
 
@@ -37,6 +38,13 @@ export interface TrainConfig {
    * `training/fine-tune.ts`). efficientnet-b0 always trains end to end.
    */
   backboneTraining: BackboneTraining;
+  /**
+   * faceapi: the region of each stored face image the nets read, [top, left, bottom, right] fractions.
+   * `FACEAPI_FACE_BOX` (the default) is where face-api's detector boxes sit in an aligned crop; faces already
+   * cropped tightly (FER2013's, prepared `--aligned --pad 0`) are read whole (`WHOLE_IMAGE`). Evaluation and the
+   * run's embedder read the same region.
+   */
+  faceApiRegion: FaceRegion;
   /** Fine-tune: how many of the expression net's four dense blocks train, counted from the top. */
   fineTuneBlocks: number;
   /** Fine-tune: the backbone's peak learning rate (the head's schedule, scaled): lower, so pretrained weights move a little. */
@@ -90,6 +98,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   inputSize: 112,
   initWeights: null,
   backboneTraining: 'frozen',
+  faceApiRegion: FACEAPI_FACE_BOX,
   fineTuneBlocks: 1,
   backboneLearningRate: 1e-4,
   batchNormMomentum: 0.99,
@@ -189,6 +198,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!BACKBONE_TRAINING.includes(c.backboneTraining)) fail(`backboneTraining must be frozen or fine-tune, got ${JSON.stringify(c.backboneTraining)}`);
   if (c.backboneTraining === 'fine-tune' && c.backbone !== 'faceapi') fail(`backboneTraining fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
   if (!(Number.isInteger(c.fineTuneBlocks) && c.fineTuneBlocks >= 1 && c.fineTuneBlocks <= 4)) fail(`fineTuneBlocks must be 1, 2, 3 or 4, got ${JSON.stringify(c.fineTuneBlocks)}`);
+  const regionProblem = faceRegionProblem(c.faceApiRegion);
+  if (regionProblem) fail(`faceApiRegion: ${regionProblem}`);
   if (!(c.backboneLearningRate > 0 && c.backboneLearningRate < 1)) fail(`backboneLearningRate must be in (0, 1), got ${c.backboneLearningRate}`);
   // Fine-tune steps run the expression net in the training thread; replicas hold only the head.
   if (c.backboneTraining === 'fine-tune' && c.workers !== 'auto' && c.workers > 1) fail(`workers must be 1 or "auto" with backboneTraining fine-tune, got ${c.workers}`);

@@ -9,6 +9,7 @@ import type { FaceRecord } from '../dataset/types';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { faceApiFeatureTable, faceApiFeatureTableWith } from '../inputs/feature-cache';
 import { readFaceImages } from '../inputs/face-images';
+import { FACEAPI_FACE_BOX, type FaceRegion } from '../backbones/faceapi';
 import type { BackboneName } from '../model/feenet';
 
 export interface FaceInputs {
@@ -23,11 +24,18 @@ export interface FaceInputs {
 
 export type LoadProgress = (stage: string, done: number, total: number) => void;
 
+/** What decides a face's input: the backbone, the image side for image backbones, the region face-api reads. */
+export interface FaceInputSpec {
+  backbone: BackboneName;
+  inputSize: number;
+  /** faceapi: the part of each stored image the nets read (default `FACEAPI_FACE_BOX`). */
+  faceApiRegion?: FaceRegion;
+}
+
 export async function loadFaceInputs(
   dataset: Dataset,
   faces: readonly FaceRecord[],
-  backbone: BackboneName,
-  inputSize: number,
+  { backbone, inputSize, faceApiRegion = FACEAPI_FACE_BOX }: FaceInputSpec,
   onProgress?: LoadProgress,
   /** A fine-tuned faceapi run's expression net: features through it instead of the stock (cached) ones. */
   expressionNet?: ExpressionNet,
@@ -35,7 +43,9 @@ export async function loadFaceInputs(
   const files = faces.map((f) => ({ id: f.id, file: path.resolve(dataset.root, f.file) }));
   if (backbone === 'faceapi') {
     const progress = (d: number, t: number) => onProgress?.('face-api features', d, t);
-    const table = expressionNet ? await faceApiFeatureTableWith(expressionNet, files, progress) : await faceApiFeatureTable(files, path.join(dataset.root, 'cache'), progress);
+    const table = expressionNet
+      ? await faceApiFeatureTableWith(expressionNet, files, progress, faceApiRegion)
+      : await faceApiFeatureTable(files, path.join(dataset.root, 'cache'), progress, faceApiRegion);
     return { kind: 'features', shape: [table.dim], count: faces.length, rowOf: table.rowOf, values: table.values };
   }
   const pixels = await readFaceImages(files.map((f) => f.file), inputSize, (d, t) => onProgress?.('images', d, t));

@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { faceApiCrops, faceApiExpressionColumns, FACEAPI_INPUT_SIZE } from '../backbones/faceapi';
+import { faceApiCrops, faceApiExpressionColumns, FACEAPI_INPUT_SIZE, type FaceRegion } from '../backbones/faceapi';
 import { ExpressionNet, normaliseFaces } from '../backbones/faceapi-expression-net';
 import type { Dataset } from '../dataset/store';
 import type { FaceRecord, Triplet } from '../dataset/types';
@@ -42,15 +42,22 @@ export class ExpressionFineTuning {
     this.optimizer = tf.train.adam(learningRate);
   }
 
-  /** Runs the frozen blocks once for every face and both views. */
-  static async prepare(dataset: Dataset, faces: readonly FaceRecord[], net: ExpressionNet, learningRate: number, onProgress?: LoadProgress): Promise<ExpressionFineTuning> {
+  /** Runs the frozen blocks once for every face and both views, on `region` of each face image. */
+  static async prepare(
+    dataset: Dataset,
+    faces: readonly FaceRecord[],
+    net: ExpressionNet,
+    learningRate: number,
+    region: FaceRegion,
+    onProgress?: LoadProgress,
+  ): Promise<ExpressionFineTuning> {
     const frozenOutputs = new Map<string, Float32Array>();
     let frozenShape: number[] = [];
     for (let start = 0; start < faces.length; start += BATCH) {
       const batch = faces.slice(start, start + BATCH);
       const pixels = await readFaceImages(batch.map((f) => path.resolve(dataset.root, f.file)), FACEAPI_INPUT_SIZE);
       const [direct, mirrored] = tf.tidy(() => {
-        const crops = faceApiCrops(tf.tensor4d(pixels, [batch.length, FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE, 3], 'int32').toFloat());
+        const crops = faceApiCrops(tf.tensor4d(pixels, [batch.length, FACEAPI_INPUT_SIZE, FACEAPI_INPUT_SIZE, 3], 'int32').toFloat(), region);
         return [net.frozenPart(normaliseFaces(crops)), net.frozenPart(normaliseFaces(tf.image.flipLeftRight(crops)))];
       });
       frozenShape = direct.shape.slice(1);

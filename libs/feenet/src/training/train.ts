@@ -154,7 +154,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   emit({ kind: 'status', message: `dataset ${dataset.info.name}: ${dataset.faces.length} faces; triplets train ${splits.train.length}, validation ${splits.validation.length}, test ${splits.test.length}` });
   const neededIds = new Set([...facesOf(splits.train), ...facesOf(splits.validation), ...dataset.faces.filter((f) => f.split === 'test').map((f) => f.id)]);
   const faces = dataset.faces.filter((f) => neededIds.has(f.id));
-  const inputs = await loadFaceInputs(dataset, faces, config.backbone, config.inputSize, (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
+  const inputs = await loadFaceInputs(dataset, faces, config, (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
 
   // 2. Model and optimizer: fresh, or both restored from the last checkpoint.
   const optimizer = tf.train.adam(config.learningRate);
@@ -304,7 +304,7 @@ async function startFineTuning(config: TrainConfig, dataset: Dataset, faces: rea
   const weights = saved?.weights ?? (await faceApiExpressionWeights());
   const net = ExpressionNet.fromWeights(weights, config.fineTuneBlocks);
   if (saved) tf.dispose([...saved.weights.values()]);
-  const tuning = await ExpressionFineTuning.prepare(dataset, faces, net, config.backboneLearningRate, (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
+  const tuning = await ExpressionFineTuning.prepare(dataset, faces, net, config.backboneLearningRate, config.faceApiRegion, (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
   if (saved) await tuning.optimizer.setWeights(saved.optimizerWeights);
   return tuning;
 }
@@ -330,7 +330,7 @@ export async function evaluateExperiment(experiment: Experiment, onEvent?: (e: T
   const ids = new Set(facesOf(testTriplets));
   const faces = dataset.faces.filter((f) => ids.has(f.id));
   const net = config.backboneTraining === 'fine-tune' ? await experiment.loadExpressionNet() : undefined;
-  const inputs = await loadFaceInputs(dataset, faces, config.backbone, config.inputSize, (stage, done, total) => onEvent?.({ kind: 'loading', stage, done, total }), net);
+  const inputs = await loadFaceInputs(dataset, faces, config, (stage, done, total) => onEvent?.({ kind: 'loading', stage, done, total }), net);
   net?.dispose();
   const model = await experiment.loadModel();
   const state = { step: summary?.steps ?? 0, epoch: config.epochs, stepInEpoch: 0, tripletsSeen: 0, trainSeconds: 0, wallSeconds: 0 };
