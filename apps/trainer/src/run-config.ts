@@ -42,6 +42,7 @@ const FIELD_FLAGS = {
   'warmup-steps': 'warmupSteps',
   'min-learning-rate': 'minLearningRate',
   margin: 'margin',
+  'batch-negatives': 'batchNegatives',
   'min-agreement': 'minAgreement',
   'log-every': 'logEvery',
   'checkpoint-every': 'checkpointEvery',

@@ -31,6 +31,7 @@ import { buildFeenet } from '../src/model/feenet';
 import { ReplicaPool } from '../src/training/data-parallel';
 import type { FaceInputs } from '../src/training/face-inputs';
 import { trainStep } from '../src/training/train';
+import { PAPER_OBJECTIVE } from '../src/training/triplet-loss';
 import { startWorkerThread } from '../src/worker-thread';
 import type { InferenceWorkerReply, InferenceWorkerRequest } from './tfjs-inference-worker';
 
@@ -188,8 +189,8 @@ async function tfjsTrainingRow(spec: TrainingSpec): Promise<RowResult> {
   const model = buildFeenet({ backbone: 'efficientnet-b0', inputSize: spec.size });
   const optimizer = tf.train.adam(1e-3);
   const { inputs, batch } = trainingBatch(spec.size, spec.batch);
-  const pool = spec.threads > 1 ? await ReplicaPool.start(model, { workers: spec.threads, backend: backend.name, margin: 0.2 }) : undefined;
-  const step = async () => (pool ? pool.step(optimizer, inputs, batch) : trainStep(model, optimizer, inputs, batch, 0.2));
+  const pool = spec.threads > 1 ? await ReplicaPool.start(model, { workers: spec.threads, backend: backend.name, objective: PAPER_OBJECTIVE }) : undefined;
+  const step = async () => (pool ? pool.step(optimizer, inputs, batch) : trainStep(model, optimizer, inputs, batch, PAPER_OBJECTIVE));
   try {
     if (!spec.singleStep) await step(); // warm-up: allocations, kernel selection
     let steps = 0;

@@ -26,7 +26,7 @@ export {
 export { ExpressionNet } from './backbones/faceapi-expression-net';
 
 // Loss and metric
-export { tripletLoss, DEFAULT_MARGIN } from './training/triplet-loss';
+export { tripletLoss, batchNegativeLoss, tripletObjective, DEFAULT_MARGIN, PAPER_OBJECTIVE, type TripletObjective } from './training/triplet-loss';
 export { tripletAccuracy, predictsTriplet, embeddingSpread } from './training/triplet-accuracy';
 export type { TripletAccuracy } from './training/triplet-accuracy';
 

@@ -16,6 +16,7 @@ import {
   ExpressionFineTuning,
   ExpressionNet,
   FACEAPI_FACE_BOX,
+  PAPER_OBJECTIVE,
   TrainingStopped,
   buildFeenet,
   embed,
@@ -110,8 +111,8 @@ describe('fine-tuning the faceapi backbone', () => {
     const headOptimizer = tf.train.adam(1e-3);
     const batch = dataset.triplets.filter((t) => t.split === 'train').slice(0, 12);
     // The same step number: the same face/mirror views, so the two losses are of the same batch.
-    const first = tuning.step(head, headOptimizer, inputs, batch, 0.2, 0, 1);
-    const second = tuning.step(head, headOptimizer, inputs, batch, 0.2, 0, 1);
+    const first = tuning.step(head, headOptimizer, inputs, batch, PAPER_OBJECTIVE, 0, 1);
+    const second = tuning.step(head, headOptimizer, inputs, batch, PAPER_OBJECTIVE, 0, 1);
     expect(second).toBeLessThan(first);
 
     const after = await values(net.named);

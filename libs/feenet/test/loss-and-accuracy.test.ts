@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embeddingSpread, selectBackend, tripletAccuracy, tripletLoss, type Triplet } from '../src/index';
+import { batchNegativeLoss, embeddingSpread, selectBackend, tripletAccuracy, tripletLoss, tripletObjective, type Triplet } from '../src/index';
 
 describe('triplet loss', () => {
   beforeAll(async () => {
@@ -26,6 +26,81 @@ describe('triplet loss', () => {
     const same = tf.tensor2d([[0.6, 0.8], [0.6, 0.8]]);
     expect(tripletLoss(same, same, same, 0.2).dataSync()[0]).toBeCloseTo(0.4, 6);
     same.dispose();
+  });
+});
+
+describe('in-batch semi-hard negatives', () => {
+  beforeAll(async () => {
+    await selectBackend();
+  });
+
+  /** The same loss written out with loops: every other triplet's face x as a negative for a and for p. */
+  function byHand(a: number[][], p: number[][], n: number[][], margin: number): number {
+    const d = (x: number[], y: number[]) => x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0);
+    const all = [a, p, n];
+    let sum = 0;
+    let active = 0;
+    for (let i = 0; i < a.length; i++) {
+      const ap = d(a[i]!, p[i]!);
+      for (const row of [a[i]!, p[i]!]) {
+        for (const faces of all) {
+          faces.forEach((x, j) => {
+            if (j === i) return; // its own triplet
+            const dx = d(row, x);
+            if (!(dx > ap)) return; // harder than the positive: maybe not a negative at all
+            const term = Math.max(0, ap - dx + margin);
+            sum += term;
+            if (term > 0) active++;
+          });
+        }
+      }
+    }
+    return sum / Math.max(1, active);
+  }
+
+  /** `rows` seeded random unit vectors in `dim` dimensions. */
+  function unitRows(rows: number, dim: number, seed: number): number[][] {
+    const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    return Array.from({ length: rows }, () => {
+      const v = Array.from({ length: dim }, next);
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    });
+  }
+
+  it('matches a loop over every other face in the batch, skipping faces closer than the positive', () => {
+    const [a, p, n] = [7, 8, 9].map((seed) => unitRows(5, 4, seed)) as [number[][], number[][], number[][]];
+    const loss = batchNegativeLoss(tf.tensor2d(a), tf.tensor2d(p), tf.tensor2d(n), 0.5);
+    expect(byHand(a, p, n, 0.5)).toBeGreaterThan(0);
+    expect(loss.dataSync()[0]).toBeCloseTo(byHand(a, p, n, 0.5), 5);
+    loss.dispose();
+  });
+
+  it('is 0 when every other face is farther than the positive by the margin; faces closer than the positive are left alone', () => {
+    // Two triplets at opposite sides of the circle: across triplets every distance is at least 2 - √2 + … ≥ 0.58.
+    const a = tf.tensor2d([[1, 0], [-1, 0]]);
+    const p = tf.tensor2d([[1, 0], [-1, 0]]);
+    const n = tf.tensor2d([[0, 1], [0, -1]]);
+    expect(batchNegativeLoss(a, p, n, 0.2).dataSync()[0]).toBe(0);
+    // The second positive moved to (0, -1): d(a, p) = 2, and every face of the first triplet is closer than that
+    // to the second anchor, so none of them counts (pushing them away could push away a similar face).
+    const p2 = tf.tensor2d([[1, 0], [0, -1]]);
+    expect(batchNegativeLoss(a, p2, n, 0.2).dataSync()[0]).toBeCloseTo(byHand([[1, 0], [-1, 0]], [[1, 0], [0, -1]], [[0, 1], [0, -1]], 0.2), 6);
+    tf.dispose([a, p, n, p2]);
+  });
+
+  it("adds to the rated triplets' loss with its weight, and has gradients", () => {
+    const e = tf.tensor2d(unitRows(12, 4, 11));
+    const [a, p, n] = tf.split(e, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const rated = tripletLoss(a, p, n, 0.2).dataSync()[0]!;
+    const extra = batchNegativeLoss(a, p, n, 0.2).dataSync()[0]!;
+    expect(extra).toBeGreaterThan(0);
+    expect(tripletObjective(e, { margin: 0.2, batchNegatives: 0 }).dataSync()[0]).toBeCloseTo(rated, 6);
+    expect(tripletObjective(e, { margin: 0.2, batchNegatives: 0.5 }).dataSync()[0]).toBeCloseTo(rated + 0.5 * extra, 6);
+    const withExtra = tf.grad((x: tf.Tensor) => tripletObjective(x as tf.Tensor2D, { margin: 0.2, batchNegatives: 1 }))(e);
+    const ratedOnly = tf.grad((x: tf.Tensor) => tripletObjective(x as tf.Tensor2D, { margin: 0.2, batchNegatives: 0 }))(e);
+    expect(Math.max(...Array.from(tf.sub(withExtra, ratedOnly).dataSync()).map(Math.abs))).toBeGreaterThan(1e-3);
+    tf.dispose([e, a, p, n, withExtra, ratedOnly]);
   });
 });
 

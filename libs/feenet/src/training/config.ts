@@ -74,6 +74,11 @@ export interface TrainConfig {
   warmupSteps: number;
   minLearningRate: number;
   margin: number;
+  /**
+   * Weight of the in-batch semi-hard negatives' term (`batchNegativeLoss`) added to the triplet loss; 0 trains on
+   * the rated triplets alone, as the paper. What makes B0 from random initialisation learn on a CPU budget.
+   */
+  batchNegatives: number;
   /** Only triplets whose rater agreement reaches this share are used (the paper keeps ≥ 2/3). */
   minAgreement: number;
   logEvery: number;
@@ -112,6 +117,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   warmupSteps: 100,
   minLearningRate: 1e-5,
   margin: 0.2,
+  batchNegatives: 0,
   minAgreement: 2 / 3,
   logEvery: 25,
   checkpointEvery: 200,
@@ -193,6 +199,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (typeof c.embeddingBatchNorm !== 'boolean') fail(`embeddingBatchNorm must be true or false, got ${JSON.stringify(c.embeddingBatchNorm)}`);
   if (!(c.dropConnectRate >= 0 && c.dropConnectRate < 1)) fail(`dropConnectRate must be in [0, 1), got ${c.dropConnectRate}`);
   if (!(c.margin > 0 && c.margin <= 2)) fail(`margin must be in (0, 2], got ${c.margin}`);
+  if (!(c.batchNegatives >= 0 && c.batchNegatives <= 10)) fail(`batchNegatives must be in [0, 10], got ${c.batchNegatives}`);
   if (!(c.minAgreement > 0 && c.minAgreement <= 1)) fail(`minAgreement must be in (0, 1], got ${c.minAgreement}`);
   if (!Number.isInteger(c.seed)) fail('seed must be an integer');
   if (!BACKBONE_TRAINING.includes(c.backboneTraining)) fail(`backboneTraining must be frozen or fine-tune, got ${JSON.stringify(c.backboneTraining)}`);

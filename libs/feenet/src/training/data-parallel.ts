@@ -19,6 +19,7 @@ import type { Triplet } from '../dataset/types';
 import { startWorkerThread } from '../worker-thread';
 import { gatherValues, type FaceInputs } from './face-inputs';
 import { WeightLayout } from './replica-step';
+import type { TripletObjective } from './triplet-loss';
 import type { ReplicaReply, ReplicaRequest } from './replica-worker';
 
 export interface ReplicaPoolOptions {
@@ -26,7 +27,7 @@ export interface ReplicaPoolOptions {
   workers: number;
   /** The backend every replica starts (the main thread's, so replicas compute with the same kernels). */
   backend: BackendName;
-  margin: number;
+  objective: TripletObjective;
 }
 
 /** Contiguous shares of a batch whose sizes differ by at most one triplet; empty shares are dropped. */
@@ -63,7 +64,7 @@ export class ReplicaPool {
     const replicas = Array.from({ length: options.workers }, () => new Replica());
     try {
       const ready = await Promise.all(
-        replicas.map((r) => r.call({ type: 'init', backend: options.backend, artifacts, weights: weights.buffer as SharedArrayBuffer, margin: options.margin })),
+        replicas.map((r) => r.call({ type: 'init', backend: options.backend, artifacts, weights: weights.buffer as SharedArrayBuffer, objective: options.objective })),
       );
       const backend = ready[0]!.type === 'ready' ? ready[0]!.backend : '';
       return new ReplicaPool(model, layout, weights, replicas, `${replicas.length} worker${replicas.length === 1 ? '' : 's'} × ${backend}`);

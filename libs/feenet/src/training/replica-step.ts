@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { leanVariableGrads } from './lean-backprop';
-import { tripletLoss } from './triplet-loss';
+import { tripletObjective, type TripletObjective } from './triplet-loss';
 
 export class WeightLayout {
   /** Floats of the trainable weights: the gradient's length. */
@@ -81,22 +81,19 @@ export interface ShareResult {
  * trainable weight, through the backward pass that releases activations as it goes (lean-backprop.ts). The one
  * step computation behind both the in-thread step and each data-parallel replica's share.
  */
-export function tripletGradients(model: tf.LayersModel, x: tf.Tensor, margin: number): { value: tf.Scalar; grads: tf.NamedTensorMap; vars: tf.Variable[] } {
+export function tripletGradients(model: tf.LayersModel, x: tf.Tensor, objective: TripletObjective): { value: tf.Scalar; grads: tf.NamedTensorMap; vars: tf.Variable[] } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = leanVariableGrads(() => {
-    const embeddings = model.apply(x, { training: true }) as tf.Tensor2D;
-    const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    return tripletLoss(a, p, n, margin);
-  }, vars);
+  const { value, grads } = leanVariableGrads(() => tripletObjective(model.apply(x, { training: true }) as tf.Tensor2D, objective), vars);
   return { value, grads, vars };
 }
 
 /**
- * Loss and gradients of the triplet loss on one share of a batch: `x` holds the share's anchors, then its
- * positives, then its negatives. Batch norm normalises with this share's own statistics.
+ * Loss and gradients of the objective on one share of a batch: `x` holds the share's anchors, then its
+ * positives, then its negatives. Batch norm normalises with this share's own statistics, and in-batch negatives
+ * come from this share's faces.
  */
-export function shareGradients(model: tf.LayersModel, layout: WeightLayout, x: tf.Tensor, margin: number): ShareResult {
-  const { value, grads, vars } = tripletGradients(model, x, margin);
+export function shareGradients(model: tf.LayersModel, layout: WeightLayout, x: tf.Tensor, objective: TripletObjective): ShareResult {
+  const { value, grads, vars } = tripletGradients(model, x, objective);
   const gradients = new Float32Array(layout.trainableSize);
   let offset = 0;
   for (const v of vars) {

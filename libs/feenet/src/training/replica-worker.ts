@@ -7,10 +7,11 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../backend';
 import '../model/custom-layers';
+import type { TripletObjective } from './triplet-loss';
 import { shareGradients, WeightLayout } from './replica-step';
 
 export type ReplicaRequest =
-  | { type: 'init'; backend: BackendName; artifacts: tf.io.ModelArtifacts; weights: SharedArrayBuffer; margin: number }
+  | { type: 'init'; backend: BackendName; artifacts: tf.io.ModelArtifacts; weights: SharedArrayBuffer; objective: TripletObjective }
   | { type: 'step'; inputs: Float32Array; shape: number[]; triplets: number };
 
 export type ReplicaReply =
@@ -20,7 +21,7 @@ export type ReplicaReply =
 
 const port = parentPort;
 if (port) {
-  let replica: { model: tf.LayersModel; layout: WeightLayout; weights: Float32Array; margin: number } | undefined;
+  let replica: { model: tf.LayersModel; layout: WeightLayout; weights: Float32Array; objective: TripletObjective } | undefined;
   const reply = (m: ReplicaReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
   port.on('message', (msg: ReplicaRequest) => {
     void (async () => {
@@ -28,14 +29,14 @@ if (port) {
         if (msg.type === 'init') {
           const backend = await selectBackend({ prefer: msg.backend });
           const model = await tf.loadLayersModel(tf.io.fromMemory(msg.artifacts));
-          replica = { model, layout: new WeightLayout(model), weights: new Float32Array(msg.weights), margin: msg.margin };
+          replica = { model, layout: new WeightLayout(model), weights: new Float32Array(msg.weights), objective: msg.objective };
           reply({ type: 'ready', backend: backend.description });
           return;
         }
         if (!replica) throw new Error('replica not initialised');
         replica.layout.read(replica.weights);
         const x = tf.tensor(msg.inputs, msg.shape, 'float32');
-        const result = shareGradients(replica.model, replica.layout, x, replica.margin);
+        const result = shareGradients(replica.model, replica.layout, x, replica.objective);
         x.dispose();
         reply({ type: 'gradients', ...result }, [result.gradients.buffer as ArrayBuffer, result.state.buffer as ArrayBuffer]);
       } catch (err) {

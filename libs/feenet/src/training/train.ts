@@ -18,6 +18,7 @@ import { SeededRandom } from '../dataset/random';
 import { resolveWorkers, validateConfig, type TrainConfig } from './config';
 import { ReplicaPool } from './data-parallel';
 import { tripletGradients } from './replica-step';
+import type { TripletObjective } from './triplet-loss';
 import { Experiment, type EvalMetric, type LoopState, type RunSummary } from './experiment';
 import { featureStatistics, gatherInputs, loadFaceInputs, type FaceInputs } from './face-inputs';
 import { ExpressionFineTuning } from './fine-tune';
@@ -96,11 +97,11 @@ function facesOf(triplets: readonly Triplet[]): string[] {
 }
 
 /** One optimizer step on a batch: the 3·B faces go through the network together (batch norm sees them all). */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], margin: number): number {
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], objective: TripletObjective): number {
   const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
   const x = gatherInputs(inputs, ids);
   // optimizer.minimize, with the backward pass that releases activations as it goes (lean-backprop.ts).
-  const { value, grads } = tripletGradients(model, x, margin);
+  const { value, grads } = tripletGradients(model, x, objective);
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   x.dispose();
@@ -195,8 +196,9 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   const inputsNow = async (ids: readonly string[]) => (tuning ? tuning.currentInputs(inputs, ids) : inputs);
 
   // 3. The loop. Steps run in this thread, or data-parallel over worker replicas (wasm: one core per instance).
+  const objective: TripletObjective = { margin: config.margin, batchNegatives: config.batchNegatives };
   const workers = resolveWorkers(config, backend.name);
-  const pool = workers > 1 ? await ReplicaPool.start(model, { workers, backend: backend.name, margin: config.margin }) : undefined;
+  const pool = workers > 1 ? await ReplicaPool.start(model, { workers, backend: backend.name, objective }) : undefined;
   emit({ kind: 'status', message: `training steps: ${pool ? `data-parallel, ${pool.description}` : 'in this thread'}` });
   const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(splits.train.length / config.batchTriplets);
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -225,8 +227,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
         if (tuning) (tuning.optimizer as unknown as { learningRate: number }).learningRate = (learningRateAt(state.step, totalSteps, config) * config.backboneLearningRate) / config.learningRate;
         const t0 = performance.now();
         const loss = tuning
-          ? tuning.step(model, optimizer, inputs, batch, config.margin, state.step, config.seed)
-          : pool ? await pool.step(optimizer, inputs, batch) : trainStep(model, optimizer, inputs, batch, config.margin);
+          ? tuning.step(model, optimizer, inputs, batch, objective, state.step, config.seed)
+          : pool ? await pool.step(optimizer, inputs, batch) : trainStep(model, optimizer, inputs, batch, objective);
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
             lastCheckpointStep === null

@@ -26,3 +26,60 @@ export function tripletLoss(
     return tf.mean(tf.add(first, second)) as tf.Scalar;
   });
 }
+
+/** What a training step minimises: FEENet's triplet loss, plus optionally the in-batch negatives' term. */
+export interface TripletObjective {
+  margin: number;
+  /** Weight of `batchNegativeLoss` (0: the paper's loss alone). */
+  batchNegatives: number;
+}
+
+export const PAPER_OBJECTIVE: TripletObjective = { margin: DEFAULT_MARGIN, batchNegatives: 0 };
+
+/**
+ * In-batch semi-hard negatives: every face of the batch outside a triplet serves as an extra negative for that
+ * triplet's anchor and for its positive, max(0, d(a,p) − d(a,x) + m), but only where it is already farther than
+ * the positive (FaceNet's semi-hard rule). Raters never compared x with the pair, so x is only probably farther:
+ * on the synthetic data a random face is farther from an anchor than its rated positive 85 % of the time (the
+ * rated negative: 97 %); the rule skips the faces the embedding already places closer, where the guess is most
+ * likely wrong. Averaged over the terms still active, so it keeps pulling once most are satisfied. A batch of
+ * B triplets adds 2·B·(3B − 3) comparisons to the rated 2·B at no extra forward pass: what lets a B0 trained
+ * from random initialisation find expressions within a CPU budget (libs/feenet README, issue 7).
+ */
+export function batchNegativeLoss(anchor: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, margin = DEFAULT_MARGIN): tf.Scalar {
+  return tf.tidy(() => {
+    const b = anchor.shape[0];
+    const all = tf.concat([anchor, positive, negative]);
+    const ap = tf.reshape(squaredDistance(anchor, positive), [b, 1]);
+    // Row i's own triplet sits in columns i, b + i and 2b + i.
+    const eye = tf.eye(b);
+    const others = tf.sub(1, tf.concat([eye, eye, eye], 1));
+    let sum: tf.Tensor = tf.scalar(0);
+    let active: tf.Tensor = tf.scalar(0);
+    for (const rows of [anchor, positive]) {
+      const toAll = pairwiseSquaredDistances(rows, all);
+      const terms = tf.relu(tf.add(tf.sub(ap, toAll), margin));
+      // tf.step has a (zero) gradient, so the mask is a constant to the backward pass.
+      const semiHard = tf.mul(others, tf.step(tf.sub(toAll, ap)));
+      const kept = tf.mul(terms, semiHard);
+      sum = tf.add(sum, tf.sum(kept));
+      active = tf.add(active, tf.sum(tf.step(kept)));
+    }
+    return tf.div(sum, tf.maximum(active, 1)) as tf.Scalar;
+  });
+}
+
+/** [n, d] × [m, d] → [n, m] squared distances. */
+function pairwiseSquaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+  return tf.sum(tf.square(tf.sub(tf.expandDims(x, 1), tf.expandDims(y, 0))), -1) as tf.Tensor2D;
+}
+
+/** The loss a step minimises on embeddings laid out as anchors, then positives, then negatives. */
+export function tripletObjective(embeddings: tf.Tensor2D, objective: TripletObjective): tf.Scalar {
+  return tf.tidy(() => {
+    const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const rated = tripletLoss(a, p, n, objective.margin);
+    if (objective.batchNegatives === 0) return rated;
+    return tf.add(rated, tf.mul(batchNegativeLoss(a, p, n, objective.margin), objective.batchNegatives)) as tf.Scalar;
+  });
+}
