@@ -7,7 +7,7 @@ import {
   DEFAULT_FOLDER_OPTIONS,
   DEFAULT_SYNTHETIC_OPTIONS,
   DEFAULT_TRAIN_CONFIG,
-  FACEAPI_FACE_BOX,
+  ALIGNED_FACE_BOX,
   PRESETS,
   WHOLE_IMAGE,
   datasetExists,
@@ -74,17 +74,21 @@ export const TRAIN_FLAGS = [
   'validation-triplets',
   'workers',
   'embedding-batch-norm',
-  'faceapi-region',
+  'input-region',
   ...FOLDER_FLAGS,
 ];
 
-/** `--faceapi-region`: `aligned` (face-api's box in an aligned crop), `whole` (tight crops), or top,left,bottom,right. */
-export function parseFaceRegion(value: string): FaceRegion {
-  if (value === 'aligned') return FACEAPI_FACE_BOX;
+/**
+ * `--input-region`: `default` (the backbone's own), `face-box` (where a detector's box sits in an aligned crop),
+ * `whole` (the whole stored image: tight crops), or top,left,bottom,right fractions.
+ */
+export function parseFaceRegion(value: string): FaceRegion | null {
+  if (value === 'default') return null;
+  if (value === 'face-box') return ALIGNED_FACE_BOX;
   if (value === 'whole') return WHOLE_IMAGE;
   const parts = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
   const problem = faceRegionProblem(parts);
-  if (problem) throw new UsageError(`--faceapi-region takes aligned, whole or top,left,bottom,right: ${problem}`);
+  if (problem) throw new UsageError(`--input-region takes default, face-box, whole or top,left,bottom,right: ${problem}`);
   return parts as unknown as FaceRegion;
 }
 
@@ -153,8 +157,8 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
     fromFlags[field] = STRING_FIELDS.has(field) ? stringFlag(flags, flag) : numberFlag(flags, flag);
   }
   if (flags.has('embedding-batch-norm')) fromFlags['embeddingBatchNorm'] = booleanFlag(flags, 'embedding-batch-norm');
-  const region = stringFlag(flags, 'faceapi-region');
-  if (region !== undefined) fromFlags['faceApiRegion'] = parseFaceRegion(region);
+  const region = stringFlag(flags, 'input-region');
+  if (region !== undefined) fromFlags['inputRegion'] = parseFaceRegion(region);
   const workers = stringFlag(flags, 'workers');
   if (workers !== undefined) fromFlags['workers'] = workers === 'auto' ? 'auto' : numberFlag(flags, 'workers');
   const config = mergeConfig(preset, fromFile, fromFlags as Partial<TrainConfig>);

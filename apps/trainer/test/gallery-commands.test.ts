@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SYNTHETIC_OPTIONS, WHOLE_IMAGE, mergeConfig, readDataset, selectBackend, train, type TrainConfig, type TrainResult } from '@feenet/feenet';
+import { ALIGNED_FACE_BOX, DEFAULT_SYNTHETIC_OPTIONS, WHOLE_IMAGE, mergeConfig, readDataset, selectBackend, train, type TrainConfig, type TrainResult } from '@feenet/feenet';
 import { ExactIndex, createGallery, embeddingMatrix, kMeans, loadGallery, rowOf, saveGallery } from '@feenet/clustering';
 import { UsageError } from '../src/cli-args';
 import { run as embed } from '../src/commands/embed';
@@ -216,14 +216,19 @@ describe('embedding parity with training, for both backbones', () => {
     await expectParity(faceApiRun, 'tiny-run');
   });
 
-  it('faceapi reading whole images (faceApiRegion, for tight crops): the embed command reads the same region', async () => {
-    const whole = await tinyRun('tiny-whole', 'faceapi', { faceApiRegion: WHOLE_IMAGE });
+  it('faceapi reading whole images (inputRegion, for tight crops): the embed command reads the same region', async () => {
+    const whole = await tinyRun('tiny-whole', 'faceapi', { inputRegion: WHOLE_IMAGE });
     await expectParity(whole, 'tiny-whole');
   });
 
   it('efficientnet-b0 at 32 px: the embed command reproduces the run\'s test embeddings', async () => {
     const b0 = await tinyRun('tiny-b0', 'efficientnet-b0', { inputSize: 32, epochs: 1, stepsPerEpoch: 1 });
     await expectParity(b0, 'tiny-b0');
+  });
+
+  it('efficientnet-b0 reading the face box (inputRegion): the embed command crops the same region', async () => {
+    const b0 = await tinyRun('tiny-b0-box', 'efficientnet-b0', { inputSize: 32, epochs: 1, stepsPerEpoch: 1, inputRegion: ALIGNED_FACE_BOX });
+    await expectParity(b0, 'tiny-b0-box');
   });
 });
 

@@ -17,12 +17,10 @@ export {
   loadFaceApiNets,
   faceApiFeatureDim,
   faceApiExpressionWeights,
-  faceRegionProblem,
   FACEAPI_INPUT_SIZE,
   FACEAPI_FACE_BOX,
-  WHOLE_IMAGE,
-  type FaceRegion,
 } from './backbones/faceapi';
+export { ALIGNED_FACE_BOX, WHOLE_IMAGE, faceRegionProblem, type FaceRegion } from './inputs/face-region';
 export { ExpressionNet } from './backbones/faceapi-expression-net';
 
 // Loss and metric
@@ -43,7 +41,7 @@ export { SeededRandom } from './dataset/random';
 export { readFaceImage, readFaceImages } from './inputs/face-images';
 
 // Training runs and experiments
-export { DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, resolveWorkers, ConfigError } from './training/config';
+export { DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, resolveWorkers, inputRegionOf, ConfigError } from './training/config';
 export { BACKBONE_TRAINING } from './training/config';
 export type { TrainConfig, DatasetConfig, BackboneTraining } from './training/config';
 export { train, evaluateExperiment, ensureDataset, learningRateAt, NonFiniteLossError, TrainingStopped, COLLAPSE_SPREAD } from './training/train';

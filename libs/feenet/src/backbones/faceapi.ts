@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ExpressionNet, flattenParams } from './faceapi-expression-net';
+import { ALIGNED_FACE_BOX, type FaceRegion } from '../inputs/face-region';
 
 export const FACEAPI_EXTRACTORS = ['landmark68', 'expression'] as const;
 export type FaceApiExtractor = (typeof FACEAPI_EXTRACTORS)[number];
@@ -26,34 +27,8 @@ export function faceApiExpressionColumns(): { pooled: [number, number]; output: 
 }
 /** The nets' own input side: faces are resized to it. */
 export const FACEAPI_INPUT_SIZE = 112;
-/**
- * The region of an aligned crop (eyes level at 0.40·size, 0.31·size apart) that matches the tight detector
- * boxes face-api's nets were trained on, as [top, left, bottom, right] fractions. Measured on synthetic faces:
- * ridge regression from the features to the expression parameters reached R² 0.64–0.90 on this crop against
- * 0.26–0.73 on the whole aligned image.
- */
-export const FACEAPI_FACE_BOX: FaceRegion = [0.16, 0.125, 0.96, 0.875];
-
-/** A region of a stored face image as [top, left, bottom, right] fractions of its side. */
-export type FaceRegion = readonly [top: number, left: number, bottom: number, right: number];
-/** The whole stored image: for faces already cropped tightly, as face-api's detector would (FER2013's). */
-export const WHOLE_IMAGE: FaceRegion = [0, 0, 1, 1];
-
-/** Why `region` cannot be read from a face image, or null when it can. */
-export function faceRegionProblem(region: unknown): string | null {
-  if (!Array.isArray(region) || region.length !== 4 || !region.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    return `a region is four numbers [top, left, bottom, right], got ${JSON.stringify(region)}`;
-  }
-  const [top, left, bottom, right] = region as number[];
-  if (!(top! >= 0 && left! >= 0 && bottom! <= 1 && right! <= 1 && top! < bottom! && left! < right!)) {
-    return `a region needs 0 <= top < bottom <= 1 and 0 <= left < right <= 1, got ${JSON.stringify(region)}`;
-  }
-  return null;
-}
-
-export function sameRegion(a: FaceRegion, b: FaceRegion): boolean {
-  return a.every((v, i) => v === b[i]);
-}
+/** What the nets read of an aligned crop by default: the box a detector would give (`ALIGNED_FACE_BOX`). */
+export const FACEAPI_FACE_BOX: FaceRegion = ALIGNED_FACE_BOX;
 
 interface FeatureNet {
   faceFeatureExtractor: { forwardInput(input: unknown): tf.Tensor; params: object };

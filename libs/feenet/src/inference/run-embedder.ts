@@ -3,10 +3,11 @@
  * commands and the workbench call.
  *
  *   faceapi           aligned crop → `FACEAPI_INPUT_SIZE` px (as the training feature cache reads faces) →
- *                     face-api features (`extractFaceApiFeatures`, which crops the run's `faceApiRegion` itself; a
+ *                     face-api features (`extractFaceApiFeatures`, which crops the run's input region itself; a
  *                     fine-tuned run's features come from its own expression net, `backbone/`) → the run's saved
  *                     head (the model) → 16-d embedding
- *   efficientnet-b0   aligned crop → `config.inputSize` px (as training reads faces) → the model → embedding
+ *   efficientnet-b0   aligned crop → its input region at `config.inputSize` px (as training reads faces) → the
+ *                     model → embedding
  *
  * The model part runs on `createEmbeddingEngine` (onnxruntime when a fresh model.onnx exists, or with prefer
  * 'fastest'; tfjs otherwise). Faces are resized with the same sharp call as training (`readFaceImage`), so a face
@@ -16,7 +17,9 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend';
-import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_FEATURE_LAYOUT, FACEAPI_INPUT_SIZE, faceApiFeatureDim, sameRegion, type FaceRegion } from '../backbones/faceapi';
+import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_FEATURE_LAYOUT, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
+import { regionInPixels, sameRegion, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
+import { inputRegionOf } from '../training/config';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import type { RgbFace } from '../inputs/padded-face';
 import type { BackboneName } from '../model/feenet';
@@ -59,9 +62,9 @@ export async function openRunEmbedder(runDir: string, options: RunEmbedderOption
   try {
     if (backbone === 'faceapi') {
       const net = config.backboneTraining === 'fine-tune' ? await experiment.loadExpressionNet() : undefined;
-      return faceApiEmbedder(runId, engine, backend.description, config.faceApiRegion, net);
+      return faceApiEmbedder(runId, engine, backend.description, inputRegionOf(config), net);
     }
-    return imageEmbedder(runId, backbone, engine, config.inputSize);
+    return imageEmbedder(runId, backbone, engine, config.inputSize, inputRegionOf(config));
   } catch (err) {
     await engine.dispose();
     throw err;
@@ -121,7 +124,7 @@ function faceApiEmbedder(runId: string, engine: EmbeddingEngine, backend: string
   };
 }
 
-function imageEmbedder(runId: string, backbone: BackboneName, engine: EmbeddingEngine, inputSize: number): RunEmbedder {
+function imageEmbedder(runId: string, backbone: BackboneName, engine: EmbeddingEngine, inputSize: number, region: FaceRegion): RunEmbedder {
   const [h, w, c] = engine.inputShape;
   if (engine.inputShape.length !== 3 || c !== 3 || h !== w) {
     throw new Error(`run ${runId}: expected an image model, got inputs of shape [${engine.inputShape.join(', ')}]`);
@@ -131,13 +134,13 @@ function imageEmbedder(runId: string, backbone: BackboneName, engine: EmbeddingE
   return {
     ...base(runId, backbone, size, engine, `aligned faces at ${size} px`),
     async embedFaces(faces) {
-      return engine.embed(await resizeFaces(faces, size), faces.length);
+      return engine.embed(await resizeFaces(faces, size, region), faces.length);
     },
   };
 }
 
-/** Resizes RGB faces to size×size as `readFaceImage` does for training (sharp, lanczos3, fill) into one buffer. */
-async function resizeFaces(faces: readonly RgbFace[], size: number): Promise<Uint8Array> {
+/** `region` of RGB faces at size×size as `readFaceImage` reads them for training (sharp, lanczos3, fill), in one buffer. */
+async function resizeFaces(faces: readonly RgbFace[], size: number, region: FaceRegion = WHOLE_IMAGE): Promise<Uint8Array> {
   const per = size * size * 3;
   const out = new Uint8Array(faces.length * per);
   await Promise.all(
@@ -145,7 +148,9 @@ async function resizeFaces(faces: readonly RgbFace[], size: number): Promise<Uin
       if (face.data.length !== face.width * face.height * 3) {
         throw new RangeError(`face ${i}: ${face.data.length} bytes is not ${face.width}×${face.height} RGB`);
       }
-      const { data, info } = await sharp(face.data, { raw: { width: face.width, height: face.height, channels: 3 } })
+      let image = sharp(face.data, { raw: { width: face.width, height: face.height, channels: 3 } });
+      if (!sameRegion(region, WHOLE_IMAGE)) image = image.extract(regionInPixels(region, face.width, face.height));
+      const { data, info } = await image
         .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
         .removeAlpha()
         .toColourspace('srgb')

@@ -1,9 +1,18 @@
 import sharp from 'sharp';
+import { regionInPixels, sameRegion, WHOLE_IMAGE, type FaceRegion } from './face-region';
 
-/** Decodes any image sharp reads into a size×size RGB buffer (grayscale and alpha become plain RGB). */
-export async function readFaceImage(file: string | Buffer, size: number): Promise<Uint8Array> {
-  const { data, info } = await sharp(file)
-    .rotate()
+/**
+ * Decodes any image sharp reads into a size×size RGB buffer (grayscale and alpha become plain RGB): `region` of
+ * it (default the whole image), resized with lanczos3.
+ */
+export async function readFaceImage(file: string | Buffer, size: number, region: FaceRegion = WHOLE_IMAGE): Promise<Uint8Array> {
+  let image = sharp(file).rotate();
+  if (!sameRegion(region, WHOLE_IMAGE)) {
+    // Extract from the decoded (and EXIF-rotated) pixels: a second pipeline, since sharp extracts before rotating.
+    const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+    image = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).extract(regionInPixels(region, info.width, info.height));
+  }
+  const { data, info } = await image
     .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
     .removeAlpha()
     .toColourspace('srgb')
@@ -18,6 +27,7 @@ export async function readFaceImages(
   files: readonly string[],
   size: number,
   onProgress?: (done: number, total: number) => void,
+  region: FaceRegion = WHOLE_IMAGE,
 ): Promise<Uint8Array> {
   const pixels = size * size * 3;
   const out = new Uint8Array(files.length * pixels);
@@ -25,7 +35,7 @@ export async function readFaceImages(
   let done = 0;
   const worker = async () => {
     for (let i = next++; i < files.length; i = next++) {
-      out.set(await readFaceImage(files[i]!, size), i * pixels);
+      out.set(await readFaceImage(files[i]!, size, region), i * pixels);
       if (++done % 200 === 0) onProgress?.(done, files.length);
     }
   };

@@ -5,7 +5,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_INPUT_SIZE, faceApiFeatureDim, sameRegion, type FaceRegion } from '../backbones/faceapi';
+import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
+import { sameRegion, type FaceRegion } from './face-region';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { readFaceImages } from './face-images';
 

@@ -5,7 +5,8 @@
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '../backend';
 import { isBackboneName, type BackboneName } from '../model/feenet';
-import { FACEAPI_FACE_BOX, faceRegionProblem, type FaceRegion } from '../backbones/faceapi';
+import { FACEAPI_FACE_BOX } from '../backbones/faceapi';
+import { faceRegionProblem, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '../dataset/synthetic-dataset';
 import { validateFolderOptions, type FolderSourceOptions } from '../dataset/folder/folder-source';
 
@@ -39,12 +40,13 @@ export interface TrainConfig {
    */
   backboneTraining: BackboneTraining;
   /**
-   * faceapi: the region of each stored face image the nets read, [top, left, bottom, right] fractions.
-   * `FACEAPI_FACE_BOX` (the default) is where face-api's detector boxes sit in an aligned crop; faces already
-   * cropped tightly (FER2013's, prepared `--aligned --pad 0`) are read whole (`WHOLE_IMAGE`). Evaluation and the
-   * run's embedder read the same region.
+   * The part of each stored face image the backbone reads, [top, left, bottom, right] fractions; null: the
+   * backbone's own (`inputRegionOf`): face-api's nets read `ALIGNED_FACE_BOX`, the box their detector gives, and
+   * EfficientNet-B0 the whole aligned crop, as in the paper. Faces already cropped tightly (FER2013's, prepared
+   * `--aligned --pad 0`) are best read whole (`WHOLE_IMAGE`); a small B0 input gains from the face box (README,
+   * issue 7). Evaluation, the feature cache and the run's embedder all read the same region.
    */
-  faceApiRegion: FaceRegion;
+  inputRegion: FaceRegion | null;
   /** Fine-tune: how many of the expression net's four dense blocks train, counted from the top. */
   fineTuneBlocks: number;
   /** Fine-tune: the backbone's peak learning rate (the head's schedule, scaled): lower, so pretrained weights move a little. */
@@ -103,7 +105,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   inputSize: 112,
   initWeights: null,
   backboneTraining: 'frozen',
-  faceApiRegion: FACEAPI_FACE_BOX,
+  inputRegion: null,
   fineTuneBlocks: 1,
   backboneLearningRate: 1e-4,
   batchNormMomentum: 0.99,
@@ -205,8 +207,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!BACKBONE_TRAINING.includes(c.backboneTraining)) fail(`backboneTraining must be frozen or fine-tune, got ${JSON.stringify(c.backboneTraining)}`);
   if (c.backboneTraining === 'fine-tune' && c.backbone !== 'faceapi') fail(`backboneTraining fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
   if (!(Number.isInteger(c.fineTuneBlocks) && c.fineTuneBlocks >= 1 && c.fineTuneBlocks <= 4)) fail(`fineTuneBlocks must be 1, 2, 3 or 4, got ${JSON.stringify(c.fineTuneBlocks)}`);
-  const regionProblem = faceRegionProblem(c.faceApiRegion);
-  if (regionProblem) fail(`faceApiRegion: ${regionProblem}`);
+  const regionProblem = c.inputRegion === null ? null : faceRegionProblem(c.inputRegion);
+  if (regionProblem) fail(`inputRegion: ${regionProblem}`);
   if (!(c.backboneLearningRate > 0 && c.backboneLearningRate < 1)) fail(`backboneLearningRate must be in (0, 1), got ${c.backboneLearningRate}`);
   // Fine-tune steps run the expression net in the training thread; replicas hold only the head.
   if (c.backboneTraining === 'fine-tune' && c.workers !== 'auto' && c.workers > 1) fail(`workers must be 1 or "auto" with backboneTraining fine-tune, got ${c.workers}`);
@@ -220,6 +222,11 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   }
   if (!/^[A-Za-z0-9._-]*$/.test(c.runId)) fail(`runId may use letters, digits, . _ - only, got "${c.runId}"`);
   return c;
+}
+
+/** The region of each face the run's backbone reads (`TrainConfig.inputRegion`, or the backbone's default). */
+export function inputRegionOf(c: Pick<TrainConfig, 'backbone' | 'inputRegion'>): FaceRegion {
+  return c.inputRegion ?? (c.backbone === 'faceapi' ? FACEAPI_FACE_BOX : WHOLE_IMAGE);
 }
 
 /** How many worker threads a run's steps use (see `TrainConfig.workers`); never more than triplets per step. */

@@ -9,7 +9,8 @@ import type { FaceRecord } from '../dataset/types';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { faceApiFeatureTable, faceApiFeatureTableWith } from '../inputs/feature-cache';
 import { readFaceImages } from '../inputs/face-images';
-import { FACEAPI_FACE_BOX, type FaceRegion } from '../backbones/faceapi';
+import type { FaceRegion } from '../inputs/face-region';
+import { inputRegionOf } from './config';
 import type { BackboneName } from '../model/feenet';
 
 export interface FaceInputs {
@@ -28,27 +29,28 @@ export type LoadProgress = (stage: string, done: number, total: number) => void;
 export interface FaceInputSpec {
   backbone: BackboneName;
   inputSize: number;
-  /** faceapi: the part of each stored image the nets read (default `FACEAPI_FACE_BOX`). */
-  faceApiRegion?: FaceRegion;
+  /** The part of each stored image the backbone reads; null or absent: the backbone's own (`inputRegionOf`). */
+  inputRegion?: FaceRegion | null;
 }
 
 export async function loadFaceInputs(
   dataset: Dataset,
   faces: readonly FaceRecord[],
-  { backbone, inputSize, faceApiRegion = FACEAPI_FACE_BOX }: FaceInputSpec,
+  { backbone, inputSize, inputRegion = null }: FaceInputSpec,
   onProgress?: LoadProgress,
   /** A fine-tuned faceapi run's expression net: features through it instead of the stock (cached) ones. */
   expressionNet?: ExpressionNet,
 ): Promise<FaceInputs> {
   const files = faces.map((f) => ({ id: f.id, file: path.resolve(dataset.root, f.file) }));
+  const region = inputRegionOf({ backbone, inputRegion });
   if (backbone === 'faceapi') {
     const progress = (d: number, t: number) => onProgress?.('face-api features', d, t);
     const table = expressionNet
-      ? await faceApiFeatureTableWith(expressionNet, files, progress, faceApiRegion)
-      : await faceApiFeatureTable(files, path.join(dataset.root, 'cache'), progress, faceApiRegion);
+      ? await faceApiFeatureTableWith(expressionNet, files, progress, region)
+      : await faceApiFeatureTable(files, path.join(dataset.root, 'cache'), progress, region);
     return { kind: 'features', shape: [table.dim], count: faces.length, rowOf: table.rowOf, values: table.values };
   }
-  const pixels = await readFaceImages(files.map((f) => f.file), inputSize, (d, t) => onProgress?.('images', d, t));
+  const pixels = await readFaceImages(files.map((f) => f.file), inputSize, (d, t) => onProgress?.('images', d, t), region);
   return {
     kind: 'images',
     shape: [inputSize, inputSize, 3],

@@ -17,7 +17,8 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { faceApiCrops, faceApiExpressionColumns, FACEAPI_INPUT_SIZE, type FaceRegion } from '../backbones/faceapi';
+import { faceApiCrops, faceApiExpressionColumns, FACEAPI_INPUT_SIZE } from '../backbones/faceapi';
+import type { FaceRegion } from '../inputs/face-region';
 import { ExpressionNet, normaliseFaces } from '../backbones/faceapi-expression-net';
 import type { Dataset } from '../dataset/store';
 import type { FaceRecord, Triplet } from '../dataset/types';

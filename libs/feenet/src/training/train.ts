@@ -15,7 +15,7 @@ import { embed } from '../model/embed';
 import { buildFeenet, countParameters, loadWeightsByName, type ModelSpec } from '../model/feenet';
 import { loadLayersModel } from '../model/persistence';
 import { SeededRandom } from '../dataset/random';
-import { resolveWorkers, validateConfig, type TrainConfig } from './config';
+import { inputRegionOf, resolveWorkers, validateConfig, type TrainConfig } from './config';
 import { ReplicaPool } from './data-parallel';
 import { tripletGradients } from './replica-step';
 import type { TripletObjective } from './triplet-loss';
@@ -306,7 +306,7 @@ async function startFineTuning(config: TrainConfig, dataset: Dataset, faces: rea
   const weights = saved?.weights ?? (await faceApiExpressionWeights());
   const net = ExpressionNet.fromWeights(weights, config.fineTuneBlocks);
   if (saved) tf.dispose([...saved.weights.values()]);
-  const tuning = await ExpressionFineTuning.prepare(dataset, faces, net, config.backboneLearningRate, config.faceApiRegion, (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
+  const tuning = await ExpressionFineTuning.prepare(dataset, faces, net, config.backboneLearningRate, inputRegionOf(config), (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
   if (saved) await tuning.optimizer.setWeights(saved.optimizerWeights);
   return tuning;
 }
