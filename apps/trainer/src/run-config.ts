@@ -74,6 +74,7 @@ export const TRAIN_FLAGS = [
   'validation-triplets',
   'workers',
   'embedding-batch-norm',
+  'zero-init-residual',
   'input-region',
   ...FOLDER_FLAGS,
 ];
@@ -157,6 +158,7 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
     fromFlags[field] = STRING_FIELDS.has(field) ? stringFlag(flags, flag) : numberFlag(flags, flag);
   }
   if (flags.has('embedding-batch-norm')) fromFlags['embeddingBatchNorm'] = booleanFlag(flags, 'embedding-batch-norm');
+  if (flags.has('zero-init-residual')) fromFlags['zeroInitResidual'] = booleanFlag(flags, 'zero-init-residual');
   const region = stringFlag(flags, 'input-region');
   if (region !== undefined) fromFlags['inputRegion'] = parseFaceRegion(region);
   const workers = stringFlag(flags, 'workers');

@@ -33,6 +33,22 @@ describe('FEENet with the EfficientNet-B0 backbone', () => {
     model.dispose();
   });
 
+  it('with zeroInitResidual, every residual block starts as the identity: its input passes through unchanged', () => {
+    const model = buildFeenet({ backbone: 'efficientnet-b0', inputSize: 32, zeroInitResidual: true }, { seed: 3 });
+    const projectGammas = (residual: boolean) =>
+      model.layers.filter((l) => /_project_bn$/.test(l.name) && model.layers.some((m) => m.name === l.name.replace('project_bn', 'add')) === residual).map((l) => l.getWeights()[0]!);
+    expect(projectGammas(true)).toHaveLength(9); // 16 blocks, 7 of them change resolution or width
+    for (const g of projectGammas(true)) expect(Math.max(...Array.from(g.dataSync()).map(Math.abs))).toBe(0);
+    // Blocks without a residual path keep Keras' scale of 1, or their output would be all zeros.
+    for (const g of projectGammas(false)) expect(Math.min(...Array.from(g.dataSync()))).toBe(1);
+    // In training mode too: block2b's output equals its input (the residual branch adds exactly 0).
+    const probe = tf.model({ inputs: model.inputs, outputs: [model.getLayer('block2a_project_bn').output as tf.SymbolicTensor, model.getLayer('block2b_add').output as tf.SymbolicTensor] });
+    const [before, after] = probe.apply(tf.randomUniform([2, 32, 32, 3], 0, 255, 'float32', 1), { training: true }) as tf.Tensor[];
+    expect(tf.max(tf.abs(tf.sub(before!, after!))).dataSync()[0]).toBe(0);
+    tf.dispose([before!, after!]);
+    model.dispose();
+  });
+
   it('loads weights by layer name, leaving unmatched layers as they were', () => {
     const source = buildFeenet({ backbone: 'efficientnet-b0', inputSize: 32 });
     const target = buildFeenet({ backbone: 'efficientnet-b0', inputSize: 32 });

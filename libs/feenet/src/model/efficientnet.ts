@@ -38,6 +38,11 @@ export interface EfficientNetOptions {
   batchNormMomentum?: number;
   /** Seeds the initialisers: the same seed builds the same weights. */
   seed?: number;
+  /**
+   * Start each residual block as the identity: its last batch norm's scale begins at 0 (Goyal et al., 2017),
+   * so a deep net trained from random initialisation starts shallow. Keras starts it at 1.
+   */
+  zeroInitResidual?: boolean;
 }
 
 /** Per-build settings shared by every block: initialiser seeds (for reproducible runs) and batch-norm momentum. */
@@ -57,8 +62,8 @@ class LayerFactory {
     return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'truncatedNormal', seed: this.nextSeed() });
   }
 
-  batchNorm(name: string) {
-    return tf.layers.batchNormalization({ axis: 3, momentum: this.momentum, epsilon: 1e-3, name });
+  batchNorm(name: string, gamma: 'ones' | 'zeros' = 'ones') {
+    return tf.layers.batchNormalization({ axis: 3, momentum: this.momentum, epsilon: 1e-3, gammaInitializer: gamma, name });
   }
 }
 
@@ -83,7 +88,9 @@ function mbConvBlock(
   args: { kernelSize: number; filtersIn: number; filtersOut: number; expandRatio: number; strides: 1 | 2; seRatio: number },
   dropRate: number,
   name: string,
+  zeroInitResidual: boolean,
 ): tf.SymbolicTensor {
+  const residual = args.strides === 1 && args.filtersIn === args.filtersOut;
   const filters = args.filtersIn * args.expandRatio;
   let x = inputs;
   if (args.expandRatio !== 1) {
@@ -110,8 +117,8 @@ function mbConvBlock(
   }
 
   x = tf.layers.conv2d({ filters: args.filtersOut, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: f.convInit(), name: `${name}project_conv` }).apply(x) as tf.SymbolicTensor;
-  x = f.batchNorm(`${name}project_bn`).apply(x) as tf.SymbolicTensor;
-  if (args.strides === 1 && args.filtersIn === args.filtersOut) {
+  x = f.batchNorm(`${name}project_bn`, residual && zeroInitResidual ? 'zeros' : 'ones').apply(x) as tf.SymbolicTensor;
+  if (residual) {
     if (dropRate > 0) {
       // noise_shape (None, 1, 1, 1): drops the whole residual branch per sample (stochastic depth).
       x = tf.layers.dropout({ rate: dropRate, noiseShape: [null as unknown as number, 1, 1, 1], name: `${name}drop` }).apply(x) as tf.SymbolicTensor;
@@ -126,7 +133,7 @@ function mbConvBlock(
  * Returns the symbolic input and pooled output, so callers can put their own head on top.
  */
 export function efficientNetB0(options: EfficientNetOptions): { input: tf.SymbolicTensor; features: tf.SymbolicTensor } {
-  const { inputSize, dropConnectRate = 0.2, topFilters = 1280, batchNormMomentum = 0.99, seed } = options;
+  const { inputSize, dropConnectRate = 0.2, topFilters = 1280, batchNormMomentum = 0.99, seed, zeroInitResidual = false } = options;
   const f = new LayerFactory(seed, batchNormMomentum);
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: 'input_image' });
   let x = tf.layers.rescaling({ scale: 1 / 255, name: 'rescaling' }).apply(input) as tf.SymbolicTensor;
@@ -148,6 +155,7 @@ export function efficientNetB0(options: EfficientNetOptions): { input: tf.Symbol
         { ...stage, strides: first ? stage.strides : 1, filtersIn: first ? stage.filtersIn : stage.filtersOut },
         (dropConnectRate * blockIndex) / totalBlocks,
         `block${i + 1}${String.fromCharCode(97 + j)}_`,
+        zeroInitResidual,
       );
       blockIndex++;
     }

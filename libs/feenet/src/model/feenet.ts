@@ -28,7 +28,7 @@ export function isBackboneName(name: string): name is BackboneName {
 
 /** What a model consumes: aligned images of a given size, or precomputed frozen-backbone features. */
 export type ModelSpec =
-  | { backbone: 'efficientnet-b0'; inputSize: number; dropConnectRate?: number; batchNormMomentum?: number }
+  | { backbone: 'efficientnet-b0'; inputSize: number; dropConnectRate?: number; batchNormMomentum?: number; zeroInitResidual?: boolean }
   | {
       backbone: 'faceapi';
       featureDim: number;
@@ -80,6 +80,7 @@ export function buildFeenet(spec: ModelSpec, head: HeadOptions = {}): tf.LayersM
         dropConnectRate: spec.dropConnectRate ?? 0.2,
         batchNormMomentum: spec.batchNormMomentum ?? 0.99,
         seed: head.seed,
+        zeroInitResidual: spec.zeroInitResidual ?? false,
       });
       return tf.model({ inputs: input, outputs: feenetHead(features, head), name: 'feenet_efficientnet_b0' });
     }

@@ -60,6 +60,8 @@ export interface TrainConfig {
    * residual branch is dropped in training, growing linearly with block index. 0 builds no drop layers.
    */
   dropConnectRate: number;
+  /** EfficientNet-B0 from random initialisation: each residual block starts as the identity (`EfficientNetOptions`). */
+  zeroInitResidual: boolean;
   /**
    * Batch norm (scale 1 and offset 0, frozen; momentum `batchNormMomentum`) on the 16-d output before the L2
    * normalisation: a batch cannot collapse to one point in training (see `HeadOptions.embeddingBatchNorm`).
@@ -111,6 +113,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   batchNormMomentum: 0.99,
   headDropout: 0.5,
   dropConnectRate: 0.2,
+  zeroInitResidual: false,
   embeddingBatchNorm: false,
   batchTriplets: 64,
   epochs: 6,
@@ -199,6 +202,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.batchNormMomentum >= 0 && c.batchNormMomentum < 1)) fail(`batchNormMomentum must be in [0, 1), got ${c.batchNormMomentum}`);
   if (!(c.headDropout >= 0 && c.headDropout < 1)) fail(`headDropout must be in [0, 1), got ${c.headDropout}`);
   if (typeof c.embeddingBatchNorm !== 'boolean') fail(`embeddingBatchNorm must be true or false, got ${JSON.stringify(c.embeddingBatchNorm)}`);
+  if (typeof c.zeroInitResidual !== 'boolean') fail(`zeroInitResidual must be true or false, got ${JSON.stringify(c.zeroInitResidual)}`);
   if (!(c.dropConnectRate >= 0 && c.dropConnectRate < 1)) fail(`dropConnectRate must be in [0, 1), got ${c.dropConnectRate}`);
   if (!(c.margin > 0 && c.margin <= 2)) fail(`margin must be in (0, 2], got ${c.margin}`);
   if (!(c.batchNegatives >= 0 && c.batchNegatives <= 10)) fail(`batchNegatives must be in [0, 10], got ${c.batchNegatives}`);

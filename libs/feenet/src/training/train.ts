@@ -172,7 +172,13 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     const spec: ModelSpec =
       config.backbone === 'faceapi'
         ? faceApiSpec(inputs.shape[0]!, featureStatistics(inputs, facesOf(splits.train)))
-        : { backbone: 'efficientnet-b0', inputSize: config.inputSize, batchNormMomentum: config.batchNormMomentum, dropConnectRate: config.dropConnectRate };
+        : {
+              backbone: 'efficientnet-b0',
+              inputSize: config.inputSize,
+              batchNormMomentum: config.batchNormMomentum,
+              dropConnectRate: config.dropConnectRate,
+              zeroInitResidual: config.zeroInitResidual,
+            };
     model = buildFeenet(spec, { dropout: config.headDropout, seed: config.seed, embeddingBatchNorm: config.embeddingBatchNorm ? { momentum: config.batchNormMomentum } : undefined });
     if (config.initWeights) {
       const report = loadWeightsByName(model, await loadLayersModel(config.initWeights));
