@@ -1,0 +1,38 @@
+/**
+ * Writes a prepared dataset's faces and triplets where `b0_recipe_probe.py` reads them, so B0 recipes can be
+ * screened in PyTorch (3–5× faster per step on this CPU) before a measured tfjs run:
+ *
+ *   npx tsx libs/feenet/scripts/b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|whole]
+ *
+ * <out>/faces.u8: [n, size, size, 3] RGB read exactly as training reads them (`readFaceImages`, the same region);
+ * <out>/faces.json: id, split and (synthetic faces) the true expression parameters; <out>/triplets.jsonl: a copy.
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ALIGNED_FACE_BOX, WHOLE_IMAGE, readDataset, readFaceImages } from '../src/index';
+
+const [root, out, size = '64', region = 'face-box'] = process.argv.slice(2);
+if (!root || !out || !['face-box', 'whole'].includes(region)) {
+  console.error('usage: b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|whole]');
+  process.exit(2);
+}
+async function main(root: string, out: string): Promise<void> {
+  const dataset = readDataset(root);
+  mkdirSync(out, { recursive: true });
+  const pixels = await readFaceImages(
+    dataset.faces.map((f) => path.resolve(dataset.root, f.file)),
+    Number(size),
+    (done, total) => process.stdout.write(`\rfaces ${done}/${total}`),
+    region === 'face-box' ? ALIGNED_FACE_BOX : WHOLE_IMAGE,
+  );
+  writeFileSync(path.join(out, 'faces.u8'), pixels);
+  const params = (f: (typeof dataset.faces)[number]) => (f.source as { params?: Record<string, number> } | undefined)?.params ?? null;
+  writeFileSync(path.join(out, 'faces.json'), JSON.stringify({ size: Number(size), faces: dataset.faces.map((f) => ({ id: f.id, split: f.split, params: params(f) })) }));
+  copyFileSync(path.join(dataset.root, 'triplets.jsonl'), path.join(out, 'triplets.jsonl'));
+  console.log(`\n${dataset.faces.length} faces at ${size} px (${region}) → ${out}`);
+}
+
+main(root, out).catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,158 @@
+"""Screens recipes for training FEENet's EfficientNet-B0 from random initialisation, in PyTorch.
+
+The same network as the bench's PyTorch rows (bench/torch_b0.py), FEENet's margin-0.2 triplet loss, Adam with
+linear warm-up then cosine decay, and the options TrainConfig has for B0 (embedding batch norm, in-batch
+semi-hard negatives, identity-initialised residual blocks). One step here costs a fraction of a tfjs step, so a
+recipe can be screened in minutes; the one kept is then measured with `nx run trainer:train` (libs/feenet README).
+
+    npx tsx libs/feenet/scripts/b0-recipe-dump.ts data/synthetic /tmp/b0-probe 64 face-box
+    /usr/bin/python3 libs/feenet/scripts/b0_recipe_probe.py --data /tmp/b0-probe --batch 32 --lr 5e-3 \
+        --batch-negatives 1 --zero-init-residual --steps 750 --threads 2
+
+Prints one JSON line per evaluation (validation and a 1,500-triplet sample of training triplets, batch norm in
+inference mode) and the test accuracy at the end. --oracle prints what the true expression parameters of
+synthetic faces score (the ceiling) and exits.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bench'))
+import torch_b0  # noqa: E402  (the bench's B0, Keras block table)
+
+# The synthetic raters' perceptual weights (dataset/synthetic-dataset.ts).
+PERCEPTUAL_WEIGHTS = {'smile': 1, 'mouthOpen': 1, 'browRaise': 0.8, 'browFurrow': 0.8, 'eyeOpen': 0.7}
+
+
+def options():
+    p = argparse.ArgumentParser()
+    p.add_argument('--data', required=True, help='a folder written by b0-recipe-dump.ts')
+    p.add_argument('--steps', type=int, default=750)
+    p.add_argument('--batch', type=int, default=32, help='triplets per step')
+    p.add_argument('--lr', type=float, default=5e-3)
+    p.add_argument('--warmup', type=int, default=50)
+    p.add_argument('--margin', type=float, default=0.2)
+    p.add_argument('--bn-momentum', type=float, default=0.9, help='Keras convention (TrainConfig.batchNormMomentum)')
+    p.add_argument('--no-embedding-batch-norm', action='store_true')
+    p.add_argument('--batch-negatives', type=float, default=0.0, help='weight of the in-batch semi-hard negatives')
+    p.add_argument('--zero-init-residual', action='store_true')
+    p.add_argument('--eval-every', type=int, default=150)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--oracle', action='store_true')
+    return p.parse_args()
+
+
+def triplet_index(data, ids):
+    rows = {}
+    for line in open(os.path.join(data, 'triplets.jsonl')):
+        t = json.loads(line)
+        rows.setdefault(t['split'], []).append([ids[t['anchor']], ids[t['positive']], ids[t['negative']]])
+    return {split: np.array(r) for split, r in rows.items()}
+
+
+def accuracy_of(distance, t):
+    d01, d02, d12 = distance(t[:, 0], t[:, 1]), distance(t[:, 0], t[:, 2]), distance(t[:, 1], t[:, 2])
+    return float(((d01 < d02) & (d01 < d12)).mean())
+
+
+class Feenet(nn.Module):
+    def __init__(self, a):
+        super().__init__()
+        base = torch_b0.FeenetB0()
+        for m in base.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.momentum = 1 - a.bn_momentum  # PyTorch counts momentum from the other end
+            if a.zero_init_residual and isinstance(m, torch_b0.MBConv) and m.residual:
+                nn.init.zeros_(m.project[1].weight)
+        self.backbone, self.mean, self.std = base.backbone, base.mean, base.std
+        self.head = nn.Sequential(nn.Linear(1280, 512), nn.ReLU(), nn.Linear(512, 16))
+        self.embedding_bn = nn.Identity() if a.no_embedding_batch_norm else nn.BatchNorm1d(16, momentum=1 - a.bn_momentum, affine=False)
+
+    def forward(self, x_nhwc):
+        x = (x_nhwc.permute(0, 3, 1, 2) - self.mean) / self.std
+        return nn.functional.normalize(self.embedding_bn(self.head(self.backbone(x))), dim=1)
+
+
+def objective(e, b, margin, batch_negatives):
+    """training/triplet-loss.ts: tripletLoss + batch_negatives x batchNegativeLoss."""
+    a, p, n = e[:b], e[b:2 * b], e[2 * b:]
+    ap, an, pn = ((a - p) ** 2).sum(1), ((a - n) ** 2).sum(1), ((p - n) ** 2).sum(1)
+    loss = (torch.relu(ap - an + margin) + torch.relu(ap - pn + margin)).mean()
+    if batch_negatives == 0:
+        return loss
+    to_all = ((e[:, None, :] - e[None, :, :]) ** 2).sum(-1)
+    own = torch.eye(b, dtype=torch.bool).repeat(1, 3)  # row i's own triplet: columns i, b + i, 2b + i
+    kept = []
+    for rows in (slice(0, b), slice(b, 2 * b)):
+        d = to_all[rows]
+        terms = torch.relu(ap[:, None] - d + margin)
+        semi_hard = (~own) & (d > ap[:, None]).detach()
+        kept.append(terms[semi_hard])
+    kept = torch.cat(kept)
+    return loss + batch_negatives * kept.sum() / max(1, int((kept > 0).sum()))
+
+
+def main():
+    a = options()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    meta = json.load(open(os.path.join(a.data, 'faces.json')))
+    faces, size = meta['faces'], meta['size']
+    ids = {f['id']: i for i, f in enumerate(faces)}
+    splits = triplet_index(a.data, ids)
+    if a.oracle:
+        truth = np.array([[f['params'][k] * w for k, w in PERCEPTUAL_WEIGHTS.items()] for f in faces])
+        for split in ('validation', 'test'):
+            print(json.dumps({'split': split, 'oracle': accuracy_of(lambda i, j: ((truth[i] - truth[j]) ** 2).sum(1), splits[split])}))
+        return
+    pixels = torch.from_numpy(np.fromfile(os.path.join(a.data, 'faces.u8'), dtype=np.uint8).reshape(len(faces), size, size, 3))
+    model = Feenet(a)
+    optimizer = torch.optim.Adam(model.parameters(), lr=a.lr)
+
+    def accuracy(t):
+        model.eval()
+        with torch.no_grad():
+            rows = np.unique(t)
+            e = torch.cat([model(pixels[rows[i:i + 256]].float()) for i in range(0, len(rows), 256)]).numpy()
+        model.train()
+        at = {r: i for i, r in enumerate(rows)}
+        pos = np.vectorize(at.get)
+        return accuracy_of(lambda i, j: ((e[pos(i)] - e[pos(j)]) ** 2).sum(1), t)
+
+    train = splits['train']
+    start, losses = time.time(), []
+    for step in range(1, a.steps + 1):
+        warm = min(1.0, step / a.warmup) if a.warmup else 1.0
+        decay = 0.5 * (1 + math.cos(math.pi * step / a.steps)) if step > a.warmup else 1.0
+        for g in optimizer.param_groups:
+            g['lr'] = a.lr * warm * decay
+        batch = train[rng.integers(0, len(train), a.batch)]
+        x = pixels[np.concatenate([batch[:, 0], batch[:, 1], batch[:, 2]])].float()
+        loss = objective(model(x), a.batch, a.margin, a.batch_negatives)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if step % a.eval_every == 0 or step == a.steps:
+            print(json.dumps({
+                'step': step,
+                'triplets': step * a.batch,
+                'loss': round(float(np.mean(losses[-a.eval_every:])), 4),
+                'validation': round(accuracy(splits['validation']), 4),
+                'train': round(accuracy(train[:1500]), 4),
+                'seconds': round(time.time() - start),
+            }), flush=True)
+    print(json.dumps({'test': round(accuracy(splits['test']), 4), 'seconds': round(time.time() - start)}))
+
+
+if __name__ == '__main__':
+    main()
