@@ -43,6 +43,7 @@ def options():
     p.add_argument('--no-embedding-batch-norm', action='store_true')
     p.add_argument('--batch-negatives', type=float, default=0.0, help='weight of the in-batch semi-hard negatives')
     p.add_argument('--zero-init-residual', action='store_true')
+    p.add_argument('--flip', action='store_true', help='mirror each training face with probability 1/2 (not in TrainConfig yet)')
     p.add_argument('--eval-every', type=int, default=150)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=1)
@@ -137,6 +138,9 @@ def main():
             g['lr'] = a.lr * warm * decay
         batch = train[rng.integers(0, len(train), a.batch)]
         x = pixels[np.concatenate([batch[:, 0], batch[:, 1], batch[:, 2]])].float()
+        if a.flip:
+            mirrored = torch.from_numpy(rng.random(len(x)) < 0.5)
+            x[mirrored] = x[mirrored].flip(2)  # NHWC: axis 2 is the width
         loss = objective(model(x), a.batch, a.margin, a.batch_negatives)
         optimizer.zero_grad()
         loss.backward()
