@@ -8,6 +8,7 @@ import {
   DEFAULT_SYNTHETIC_OPTIONS,
   DEFAULT_TRAIN_CONFIG,
   ALIGNED_FACE_BOX,
+  ALIGNED_INNER_FACE,
   PRESETS,
   WHOLE_IMAGE,
   datasetExists,
@@ -81,15 +82,17 @@ export const TRAIN_FLAGS = [
 
 /**
  * `--input-region`: `default` (the backbone's own), `face-box` (where a detector's box sits in an aligned crop),
+ * `inner-face` (brows to mouth of an aligned crop),
  * `whole` (the whole stored image: tight crops), or top,left,bottom,right fractions.
  */
 export function parseFaceRegion(value: string): FaceRegion | null {
   if (value === 'default') return null;
   if (value === 'face-box') return ALIGNED_FACE_BOX;
+  if (value === 'inner-face') return ALIGNED_INNER_FACE;
   if (value === 'whole') return WHOLE_IMAGE;
   const parts = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
   const problem = faceRegionProblem(parts);
-  if (problem) throw new UsageError(`--input-region takes default, face-box, whole or top,left,bottom,right: ${problem}`);
+  if (problem) throw new UsageError(`--input-region takes default, face-box, inner-face, whole or top,left,bottom,right: ${problem}`);
   return parts as unknown as FaceRegion;
 }
 

@@ -1,6 +1,6 @@
 /** Flags → TrainConfig: what a researcher types must land in config.json, and a typo must be refused plainly. */
 import { describe, expect, it } from 'vitest';
-import { ALIGNED_FACE_BOX, FACEAPI_FACE_BOX, WHOLE_IMAGE, inputRegionOf, mergeConfig, validateConfig } from '@feenet/feenet';
+import { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, FACEAPI_FACE_BOX, WHOLE_IMAGE, inputRegionOf, mergeConfig, validateConfig } from '@feenet/feenet';
 import { parseFlags, UsageError } from '../src/cli-args';
 import { buildTrainConfig } from '../src/run-config';
 
@@ -13,8 +13,9 @@ describe('--input-region', () => {
     expect(inputRegionOf(configOf('--backbone', 'efficientnet-b0'))).toEqual(WHOLE_IMAGE);
   });
 
-  it('takes "whole", "face-box", "default" and four fractions', () => {
+  it('takes "whole", "face-box", "inner-face", "default" and four fractions', () => {
     expect(configOf('--input-region', 'whole').inputRegion).toEqual(WHOLE_IMAGE);
+    expect(configOf('--input-region', 'inner-face').inputRegion).toEqual(ALIGNED_INNER_FACE);
     expect(inputRegionOf(configOf('--backbone', 'efficientnet-b0', '--input-region', 'face-box'))).toEqual(ALIGNED_FACE_BOX);
     expect(configOf('--preset', 'b0-cpu', '--input-region', 'default').inputRegion).toBeNull();
     expect(configOf('--input-region', '0.125,0.125,0.875,0.875').inputRegion).toEqual([0.125, 0.125, 0.875, 0.875]);

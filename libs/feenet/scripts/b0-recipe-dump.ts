@@ -2,18 +2,20 @@
  * Writes a prepared dataset's faces and triplets where `b0_recipe_probe.py` reads them, so B0 recipes can be
  * screened in PyTorch (3–5× faster per step on this CPU) before a measured tfjs run:
  *
- *   npx tsx libs/feenet/scripts/b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|whole]
+ *   npx tsx libs/feenet/scripts/b0-recipe-dump.ts <dataset dir> <out dir>  [size=64] [region=face-box|inner-face|whole|t,l,b,r]
  *
  * <out>/faces.u8: [n, size, size, 3] RGB read exactly as training reads them (`readFaceImages`, the same region);
  * <out>/faces.json: id, split and (synthetic faces) the true expression parameters; <out>/triplets.jsonl: a copy.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ALIGNED_FACE_BOX, WHOLE_IMAGE, readDataset, readFaceImages } from '../src/index';
+import { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, WHOLE_IMAGE, faceRegionProblem, readDataset, readFaceImages, type FaceRegion } from '../src/index';
 
 const [root, out, size = '64', region = 'face-box'] = process.argv.slice(2);
-if (!root || !out || !['face-box', 'whole'].includes(region)) {
-  console.error('usage: b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|whole]');
+const named: Record<string, FaceRegion> = { 'face-box': ALIGNED_FACE_BOX, 'inner-face': ALIGNED_INNER_FACE, whole: WHOLE_IMAGE };
+const box = named[region] ?? (region.split(',').map(Number) as unknown as FaceRegion);
+if (!root || !out || faceRegionProblem(box)) {
+  console.error('usage: b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|inner-face|whole|top,left,bottom,right]');
   process.exit(2);
 }
 async function main(root: string, out: string): Promise<void> {
@@ -23,7 +25,7 @@ async function main(root: string, out: string): Promise<void> {
     dataset.faces.map((f) => path.resolve(dataset.root, f.file)),
     Number(size),
     (done, total) => process.stdout.write(`\rfaces ${done}/${total}`),
-    region === 'face-box' ? ALIGNED_FACE_BOX : WHOLE_IMAGE,
+    box,
   );
   writeFileSync(path.join(out, 'faces.u8'), pixels);
   const params = (f: (typeof dataset.faces)[number]) => (f.source as { params?: Record<string, number> } | undefined)?.params ?? null;

@@ -44,6 +44,10 @@ def options():
     p.add_argument('--batch-negatives', type=float, default=0.0, help='weight of the in-batch semi-hard negatives')
     p.add_argument('--zero-init-residual', action='store_true')
     p.add_argument('--flip', action='store_true', help='mirror each training face with probability 1/2 (not in TrainConfig yet)')
+    p.add_argument('--shift', type=int, default=0, help='translate each training face by up to this many pixels (edge pixels repeated)')
+    p.add_argument('--jitter', type=float, default=0.0, help='scale brightness and contrast of each training face by 1 +- this')
+    p.add_argument('--weight-decay', type=float, default=0.0, help='decoupled (AdamW) weight decay')
+    p.add_argument('--ema', type=float, default=0.0, help='also evaluate an exponential moving average of the weights with this decay')
     p.add_argument('--eval-every', type=int, default=150)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=1)
@@ -101,6 +105,23 @@ def objective(e, b, margin, batch_negatives):
     return loss + batch_negatives * kept.sum() / max(1, int((kept > 0).sum()))
 
 
+def shifted(x, most, rng):
+    """Each NHWC face moved by a random whole-pixel offset in [-most, most], edges repeated."""
+    n, h, w, _ = x.shape
+    padded = nn.functional.pad(x.permute(0, 3, 1, 2), (most, most, most, most), mode='replicate').permute(0, 2, 3, 1)
+    dy, dx = rng.integers(0, 2 * most + 1, n), rng.integers(0, 2 * most + 1, n)
+    return torch.stack([padded[i, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+
+
+def jittered(x, amount, rng):
+    """Brightness and contrast of each face scaled by factors in [1 - amount, 1 + amount]."""
+    n = x.shape[0]
+    brightness = torch.from_numpy(1 + rng.uniform(-amount, amount, n)).float()[:, None, None, None]
+    contrast = torch.from_numpy(1 + rng.uniform(-amount, amount, n)).float()[:, None, None, None]
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return ((x - mean) * contrast + mean * brightness).clamp(0, 255)
+
+
 def main():
     a = options()
     torch.set_num_threads(a.threads)
@@ -117,7 +138,8 @@ def main():
         return
     pixels = torch.from_numpy(np.fromfile(os.path.join(a.data, 'faces.u8'), dtype=np.uint8).reshape(len(faces), size, size, 3))
     model = Feenet(a)
-    optimizer = torch.optim.Adam(model.parameters(), lr=a.lr)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    averaged = [q.detach().clone() for q in model.parameters()] if a.ema else None
 
     def accuracy(t):
         model.eval()
@@ -129,6 +151,17 @@ def main():
         pos = np.vectorize(at.get)
         return accuracy_of(lambda i, j: ((e[pos(i)] - e[pos(j)]) ** 2).sum(1), t)
 
+    def with_weights(weights, measure):
+        live = [q.detach().clone() for q in model.parameters()]
+        with torch.no_grad():
+            for q, w in zip(model.parameters(), weights):
+                q.copy_(w)
+        result = measure()
+        with torch.no_grad():
+            for q, w in zip(model.parameters(), live):
+                q.copy_(w)
+        return result
+
     train = splits['train']
     start, losses = time.time(), []
     for step in range(1, a.steps + 1):
@@ -138,6 +171,10 @@ def main():
             g['lr'] = a.lr * warm * decay
         batch = train[rng.integers(0, len(train), a.batch)]
         x = pixels[np.concatenate([batch[:, 0], batch[:, 1], batch[:, 2]])].float()
+        if a.shift:
+            x = shifted(x, a.shift, rng)
+        if a.jitter:
+            x = jittered(x, a.jitter, rng)
         if a.flip:
             mirrored = torch.from_numpy(rng.random(len(x)) < 0.5)
             x[mirrored] = x[mirrored].flip(2)  # NHWC: axis 2 is the width
@@ -146,6 +183,10 @@ def main():
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
+        if averaged is not None:
+            with torch.no_grad():
+                for q, live in zip(averaged, model.parameters()):
+                    q.mul_(a.ema).add_(live, alpha=1 - a.ema)
         if step % a.eval_every == 0 or step == a.steps:
             print(json.dumps({
                 'step': step,
@@ -153,9 +194,14 @@ def main():
                 'loss': round(float(np.mean(losses[-a.eval_every:])), 4),
                 'validation': round(accuracy(splits['validation']), 4),
                 'train': round(accuracy(train[:1500]), 4),
+                **({'ema_validation': round(with_weights(averaged, lambda: accuracy(splits['validation'])), 4)} if averaged else {}),
                 'seconds': round(time.time() - start),
             }), flush=True)
-    print(json.dumps({'test': round(accuracy(splits['test']), 4), 'seconds': round(time.time() - start)}))
+    print(json.dumps({
+        'test': round(accuracy(splits['test']), 4),
+        **({'ema_test': round(with_weights(averaged, lambda: accuracy(splits['test'])), 4)} if averaged else {}),
+        'seconds': round(time.time() - start),
+    }))
 
 
 if __name__ == '__main__':

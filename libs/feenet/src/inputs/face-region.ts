@@ -10,6 +10,12 @@ export type FaceRegion = readonly [top: number, left: number, bottom: number, ri
  * this crop against 0.26–0.73 on the whole aligned image.
  */
 export const ALIGNED_FACE_BOX: FaceRegion = [0.16, 0.125, 0.96, 0.875];
+/**
+ * The inner face of an aligned crop, from above the brows to below the mouth and between the cheeks: where the
+ * expression is, at 1.3x the face box's scale. What B0 at 64 px reads best on synthetic faces (libs/feenet README,
+ * issue 7): the same pixels go to the features that change with expression.
+ */
+export const ALIGNED_INNER_FACE: FaceRegion = [0.24, 0.2, 0.84, 0.8];
 /** The whole stored image: for faces already cropped tightly, as face-api's detector would (FER2013's). */
 export const WHOLE_IMAGE: FaceRegion = [0, 0, 1, 1];
 
