@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { BackendName } from '../backend';
 import { isBackboneName, type BackboneName } from '../model/feenet';
 import { FACEAPI_FACE_BOX } from '../backbones/faceapi';
-import { ALIGNED_FACE_BOX, faceRegionProblem, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
+import { ALIGNED_INNER_FACE, faceRegionProblem, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '../dataset/synthetic-dataset';
 import { validateFolderOptions, type FolderSourceOptions } from '../dataset/folder/folder-source';
 
@@ -149,26 +149,26 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
   },
   /**
    * B0 from random initialisation on a 2-core CPU (issue 7; the measured runs are in libs/feenet's README): the
-   * face box at 64 px (the face, not the background, gets the pixels), in-batch semi-hard negatives (many more
+   * inner face at 64 px (the pixels go where the expression is), in-batch semi-hard negatives (many more
    * comparisons per forward pass), residual blocks starting as the identity, the embedding batch norm against
-   * collapse, no stochastic depth or head dropout, faster-moving batch-norm statistics, a high peak learning
-   * rate, 32 triplets per step, 1,410 steps (45,120 triplets: ~50 min at 15 triplets/s with 2 workers here).
+   * collapse, no stochastic depth or head dropout, faster-moving batch-norm statistics, a peak learning rate of
+   * 1e-2, 32 triplets per step, 940 steps (30,080 triplets: 47 min here at 11 triplets/s with 2 workers).
    */
   'b0-cpu': {
     backbone: 'efficientnet-b0',
     inputSize: 64,
-    inputRegion: ALIGNED_FACE_BOX,
+    inputRegion: ALIGNED_INNER_FACE,
     batchNegatives: 1,
     zeroInitResidual: true,
     embeddingBatchNorm: true,
     dropConnectRate: 0,
     headDropout: 0,
     batchNormMomentum: 0.9,
-    learningRate: 5e-3,
+    learningRate: 1e-2,
     warmupSteps: 50,
     batchTriplets: 32,
     stepsPerEpoch: 94,
-    epochs: 15,
+    epochs: 10,
     checkpointEvery: 100,
   },
 };
