@@ -1,5 +1,5 @@
 import { squaredDistanceAt } from './embeddings';
-import { squaredDistancesToCentres } from './kmeans-distances';
+import { squaredDistances16, squaredDistancesToCentres } from './kmeans-distances';
 import type { LloydState } from './kmeans-lloyd';
 import type { Simd16 } from './kmeans-simd';
 
@@ -182,10 +182,10 @@ function yinyangPass(state: LloydState, bounds: YinyangBounds): number {
 }
 
 /**
- * yinyangPass for 16-d rows (FEENet's embedding size). Once a point needs distances its
- * coordinates are held in locals, which halves the loads of every distance (~1.4× faster
- * pass at K = 100 on 22k points); with wasm kernels a scanned group's distances come from
- * the SIMD kernel instead. Either way the arithmetic is that of squaredDistanceAt.
+ * yinyangPass for 16-d rows (FEENet's embedding size). A scanned group's distances come from
+ * the wasm SIMD kernel, or without it from squaredDistances16 (the point held in locals: half
+ * the loads of every distance, ~1.4× faster pass at K = 100 on 22k points). Either way the
+ * arithmetic is that of squaredDistanceAt.
  */
 function yinyangPass16(state: LloydState, bounds: YinyangBounds): number {
   prepareGroups(state, bounds);
@@ -212,91 +212,14 @@ function yinyangPass16(state: LloydState, bounds: YinyangBounds): number {
       continue;
     }
     const o = i * 16;
-    const x0 = data[o]!, x1 = data[o + 1]!, x2 = data[o + 2]!, x3 = data[o + 3]!;
-    const x4 = data[o + 4]!, x5 = data[o + 5]!, x6 = data[o + 6]!, x7 = data[o + 7]!;
-    const x8 = data[o + 8]!, x9 = data[o + 9]!, x10 = data[o + 10]!, x11 = data[o + 11]!;
-    const x12 = data[o + 12]!, x13 = data[o + 13]!, x14 = data[o + 14]!, x15 = data[o + 15]!;
-    let u2: number;
-    {
-      const q = a * 16;
-      let e = x0 - centres[q]!;
-      let s0 = e * e;
-      e = x1 - centres[q + 1]!;
-      let s1 = e * e;
-      e = x2 - centres[q + 2]!;
-      let s2 = e * e;
-      e = x3 - centres[q + 3]!;
-      let s3 = e * e;
-      e = x4 - centres[q + 4]!;
-      s0 += e * e;
-      e = x5 - centres[q + 5]!;
-      s1 += e * e;
-      e = x6 - centres[q + 6]!;
-      s2 += e * e;
-      e = x7 - centres[q + 7]!;
-      s3 += e * e;
-      e = x8 - centres[q + 8]!;
-      s0 += e * e;
-      e = x9 - centres[q + 9]!;
-      s1 += e * e;
-      e = x10 - centres[q + 10]!;
-      s2 += e * e;
-      e = x11 - centres[q + 11]!;
-      s3 += e * e;
-      e = x12 - centres[q + 12]!;
-      s0 += e * e;
-      e = x13 - centres[q + 13]!;
-      s1 += e * e;
-      e = x14 - centres[q + 14]!;
-      s2 += e * e;
-      e = x15 - centres[q + 15]!;
-      s3 += e * e;
-      u2 = s0 + s1 + (s2 + s3);
-    }
+    let u2 = sqDist(data, o, centres, a * 16, 16);
     u = Math.sqrt(u2);
     for (; g < groupCount; g++) {
       if (u <= stored[base + g]! - drift[g]!) continue;
       const first = groupStart[g]!;
       const end = groupStart[g + 1]!;
       if (toMembers) toMembers(i, simdCentres, simdMembers, first, end, simdMemberD2);
-      else {
-        for (let j = first; j < end; j++) {
-          const q = members[j]! * 16;
-          let e = x0 - centres[q]!;
-          let s0 = e * e;
-          e = x1 - centres[q + 1]!;
-          let s1 = e * e;
-          e = x2 - centres[q + 2]!;
-          let s2 = e * e;
-          e = x3 - centres[q + 3]!;
-          let s3 = e * e;
-          e = x4 - centres[q + 4]!;
-          s0 += e * e;
-          e = x5 - centres[q + 5]!;
-          s1 += e * e;
-          e = x6 - centres[q + 6]!;
-          s2 += e * e;
-          e = x7 - centres[q + 7]!;
-          s3 += e * e;
-          e = x8 - centres[q + 8]!;
-          s0 += e * e;
-          e = x9 - centres[q + 9]!;
-          s1 += e * e;
-          e = x10 - centres[q + 10]!;
-          s2 += e * e;
-          e = x11 - centres[q + 11]!;
-          s3 += e * e;
-          e = x12 - centres[q + 12]!;
-          s0 += e * e;
-          e = x13 - centres[q + 13]!;
-          s1 += e * e;
-          e = x14 - centres[q + 14]!;
-          s2 += e * e;
-          e = x15 - centres[q + 15]!;
-          s3 += e * e;
-          memberD2[j] = s0 + s1 + (s2 + s3);
-        }
-      }
+      else squaredDistances16(data, o, centres, members, first, end, memberD2);
       // Same bookkeeping as yinyangPass, on the distances just computed.
       let m2 = Infinity;
       for (let j = first; j < end; j++) {
