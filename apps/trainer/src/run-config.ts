@@ -7,12 +7,10 @@ import {
   DEFAULT_FOLDER_OPTIONS,
   DEFAULT_SYNTHETIC_OPTIONS,
   DEFAULT_TRAIN_CONFIG,
-  ALIGNED_FACE_BOX,
-  ALIGNED_INNER_FACE,
   PRESETS,
-  WHOLE_IMAGE,
   datasetExists,
-  faceRegionProblem,
+  NAMED_FACE_REGIONS,
+  faceRegionFromText,
   folderSettings,
   mergeConfig,
   provideFaceAligner,
@@ -81,19 +79,15 @@ export const TRAIN_FLAGS = [
 ];
 
 /**
- * `--input-region`: `default` (the backbone's own), `face-box` (where a detector's box sits in an aligned crop),
- * `inner-face` (brows to mouth of an aligned crop),
- * `whole` (the whole stored image: tight crops), or top,left,bottom,right fractions.
+ * `--input-region`: `default` (the backbone's own), a named region (`face-box`: where a detector's box sits in an
+ * aligned crop; `inner-face`: brows to mouth; `whole`: the whole stored image, for tight crops), or
+ * top,left,bottom,right fractions.
  */
 export function parseFaceRegion(value: string): FaceRegion | null {
   if (value === 'default') return null;
-  if (value === 'face-box') return ALIGNED_FACE_BOX;
-  if (value === 'inner-face') return ALIGNED_INNER_FACE;
-  if (value === 'whole') return WHOLE_IMAGE;
-  const parts = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
-  const problem = faceRegionProblem(parts);
-  if (problem) throw new UsageError(`--input-region takes default, face-box, inner-face, whole or top,left,bottom,right: ${problem}`);
-  return parts as unknown as FaceRegion;
+  const parsed = faceRegionFromText(value);
+  if ('problem' in parsed) throw new UsageError(`--input-region (default, ${Object.keys(NAMED_FACE_REGIONS).join(', ')} or top,left,bottom,right): ${parsed.problem}`);
+  return parsed.region;
 }
 
 /** The faces of a labelled folder that is not `--aligned` go through @feenet/alignment. */

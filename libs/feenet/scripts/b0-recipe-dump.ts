@@ -2,22 +2,23 @@
  * Writes a prepared dataset's faces and triplets where `b0_recipe_probe.py` reads them, so B0 recipes can be
  * screened in PyTorch (3–5× faster per step on this CPU) before a measured tfjs run:
  *
- *   npx tsx libs/feenet/scripts/b0-recipe-dump.ts <dataset dir> <out dir>  [size=64] [region=face-box|inner-face|whole|t,l,b,r]
+ *   npx tsx libs/feenet/scripts/b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|inner-face|whole|t,l,b,r]
  *
  * <out>/faces.u8: [n, size, size, 3] RGB read exactly as training reads them (`readFaceImages`, the same region);
  * <out>/faces.json: id, split and (synthetic faces) the true expression parameters; <out>/triplets.jsonl: a copy.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, WHOLE_IMAGE, faceRegionProblem, readDataset, readFaceImages, type FaceRegion } from '../src/index';
+import { NAMED_FACE_REGIONS, faceRegionFromText, readDataset, readFaceImages } from '../src/index';
 
 const [root, out, size = '64', region = 'face-box'] = process.argv.slice(2);
-const named: Record<string, FaceRegion> = { 'face-box': ALIGNED_FACE_BOX, 'inner-face': ALIGNED_INNER_FACE, whole: WHOLE_IMAGE };
-const box = named[region] ?? (region.split(',').map(Number) as unknown as FaceRegion);
-if (!root || !out || faceRegionProblem(box)) {
-  console.error('usage: b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|inner-face|whole|top,left,bottom,right]');
+const parsed = faceRegionFromText(region);
+if (!root || !out || 'problem' in parsed) {
+  console.error(`usage: b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=${Object.keys(NAMED_FACE_REGIONS).join('|')}|top,left,bottom,right]`);
+  if ('problem' in parsed) console.error(parsed.problem);
   process.exit(2);
 }
+const box = parsed.region;
 async function main(root: string, out: string): Promise<void> {
   const dataset = readDataset(root);
   mkdirSync(out, { recursive: true });

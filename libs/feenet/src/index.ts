@@ -20,7 +20,7 @@ export {
   FACEAPI_INPUT_SIZE,
   FACEAPI_FACE_BOX,
 } from './backbones/faceapi';
-export { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, WHOLE_IMAGE, faceRegionProblem, type FaceRegion } from './inputs/face-region';
+export { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, WHOLE_IMAGE, NAMED_FACE_REGIONS, faceRegionFromText, faceRegionProblem, type FaceRegion } from './inputs/face-region';
 export { ExpressionNet } from './backbones/faceapi-expression-net';
 
 // Loss and metric

@@ -19,6 +19,24 @@ export const ALIGNED_INNER_FACE: FaceRegion = [0.24, 0.2, 0.84, 0.8];
 /** The whole stored image: for faces already cropped tightly, as face-api's detector would (FER2013's). */
 export const WHOLE_IMAGE: FaceRegion = [0, 0, 1, 1];
 
+/** The regions a flag or script argument may name instead of writing four fractions. */
+export const NAMED_FACE_REGIONS: Readonly<Record<string, FaceRegion>> = {
+  'face-box': ALIGNED_FACE_BOX,
+  'inner-face': ALIGNED_INNER_FACE,
+  whole: WHOLE_IMAGE,
+};
+
+/** A region from its name (`NAMED_FACE_REGIONS`) or "top,left,bottom,right" fractions, or why the text is neither. */
+export function faceRegionFromText(text: string): { region: FaceRegion } | { problem: string } {
+  const named = NAMED_FACE_REGIONS[text];
+  if (named) return { region: named };
+  const parts = text.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  const problem = faceRegionProblem(parts);
+  if (!problem) return { region: parts as unknown as FaceRegion };
+  const names = Object.keys(NAMED_FACE_REGIONS).join(', ');
+  return { problem: text.includes(',') ? `"${text}": ${problem}` : `"${text}" is neither a named region (${names}) nor top,left,bottom,right fractions` };
+}
+
 /** Why `region` cannot be read from a face image, or null when it can. */
 export function faceRegionProblem(region: unknown): string | null {
   if (!Array.isArray(region) || region.length !== 4 || !region.every((v) => typeof v === 'number' && Number.isFinite(v))) {
