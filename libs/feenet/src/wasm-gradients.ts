@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { depthwiseFilterGradientSimd } from './wasm-simd-depthwise';
 
 type TensorInfo = tf.TensorInfo;
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -239,6 +240,10 @@ const depthwiseBackpropFilterConfig: tf.KernelConfig = {
     const { strideHeight, strideWidth, dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
     const multiplier = outChannels / inChannels;
     const { top, left } = info.padInfo;
+    if (multiplier === 1 && dilationHeight === 1 && dilationWidth === 1) {
+      const shape = { batchSize, inHeight, inWidth, channels: inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop: top, padLeft: left };
+      if (depthwiseFilterGradientSimd(wasm, x, dy, out, shape)) return out;
+    }
     for (let b = 0; b < batchSize; b++) {
       for (let oh = 0; oh < outHeight; oh++) {
         for (let kh = 0; kh < filterHeight; kh++) {

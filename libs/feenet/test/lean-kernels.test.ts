@@ -1,6 +1,6 @@
 /**
  * The memory- and time-saving replacements of issue 7: wasm's Identity/Cast sharing buffers, Sum/Mean as
- * whole-image average pooling (both against the cpu backend), and the lean backward pass against
+ * whole-image average pooling, BatchMatMul with its transposes done first (all against the cpu backend), and the lean backward pass against
  * tf.variableGrads (same gradients, released activations).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -66,6 +66,27 @@ describe('lean wasm kernels', () => {
         expect(maxRelDiff(cpu.dataSync() as Float32Array, wasm.dataSync() as Float32Array)).toBeLessThan(1e-5);
         tf.dispose([cpu, wasm]);
       }
+    });
+  }
+
+  const products: { a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }[] = [
+    { a: [9, 13], b: [9, 6], transposeA: true, transposeB: false }, // a dense layer's weight gradient, xᵀ·dy
+    { a: [9, 6], b: [13, 6], transposeA: false, transposeB: true }, // its input gradient, dy·Wᵀ
+    { a: [3, 5, 4], b: [3, 7, 5], transposeA: true, transposeB: true },
+    { a: [2, 4, 5], b: [1, 5, 3], transposeA: false, transposeB: false }, // left to the built-in kernel
+  ];
+  for (const { a, b, transposeA, transposeB } of products) {
+    it(`matMul of [${a}]${transposeA ? 'ᵀ' : ''} and [${b}]${transposeB ? 'ᵀ' : ''} matches cpu and leaves no buffer behind`, async () => {
+      const run = () => tf.tidy(() => tf.matMul(tf.randomNormal(a, 0, 1, 'float32', 3), tf.randomNormal(b, 0, 1, 'float32', 4), transposeA, transposeB));
+      await tf.setBackend('cpu');
+      const cpu = run();
+      await tf.setBackend('wasm');
+      const buffers = tf.engine().backend.numDataIds();
+      const wasm = run();
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(tf.engine().backend.numDataIds()).toBe(buffers + 1);
+      expect(maxRelDiff(cpu.dataSync() as Float32Array, wasm.dataSync() as Float32Array)).toBeLessThan(1e-5);
+      tf.dispose([cpu, wasm]);
     });
   }
 });

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../src/index';
+import { depthwiseFilterGradientSimd } from '../src/wasm-simd-depthwise';
 
 /** Runs `f` on a backend and returns its outputs as plain arrays. */
 async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {
@@ -32,6 +34,9 @@ const cases = [
   { name: '5x5 stride 2 same, even size', x: [1, 12, 12, 3], k: 5, stride: 2, pad: 'same' as const },
   { name: '5x5 stride 1 valid', x: [3, 10, 9, 6], k: 5, stride: 1, pad: 'valid' as const },
   { name: '1x1 stride 1', x: [2, 6, 6, 8], k: 1, stride: 1, pad: 'same' as const },
+  // Channels in fours: the depthwise filter gradient's SIMD kernel (multiplier 1).
+  { name: '5x5 stride 2 same, odd size, 12 channels', x: [2, 13, 10, 12], k: 5, stride: 2, pad: 'same' as const },
+  { name: '3x3 stride 1 valid, 16 channels', x: [3, 8, 9, 16], k: 3, stride: 1, pad: 'valid' as const },
 ];
 
 describe('wasm gradient kernels match the cpu backend', () => {
@@ -70,6 +75,22 @@ describe('wasm gradient kernels match the cpu backend', () => {
       }
     });
   }
+
+  it('the depthwise filter gradient reaches its SIMD kernel on the wasm heap (not the slow loop)', async () => {
+    await tf.setBackend('wasm');
+    const wasm = tf.backend() as BackendWasm;
+    const x = tf.randomNormal([1, 4, 4, 4], 0, 1, 'float32', 1);
+    const dy = tf.ones([1, 4, 4, 4]);
+    const dw = wasm.makeOutput([1, 1, 4, 1], 'float32');
+    const shape = { batchSize: 1, inHeight: 4, inWidth: 4, channels: 4, outHeight: 4, outWidth: 4, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0 };
+    expect(depthwiseFilterGradientSimd(wasm, x, dy, dw, shape)).toBe(true);
+    // A 1×1 tap with dy = 1 sums x over the image, per channel.
+    const sums = tf.sum(x, [0, 1, 2]).dataSync();
+    const got = wasm.typedArrayFromHeap(dw);
+    for (let c = 0; c < 4; c++) expect(got[c]).toBeCloseTo(sums[c]!, 4);
+    wasm.disposeData(dw.dataId);
+    tf.dispose([x, dy]);
+  });
 
   it('explicit padding, stride 2 (the patch-matrix filter gradient) matches', async () => {
     const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 2], [0, 1], [0, 0]];
