@@ -8,6 +8,7 @@ export const workspaceAliases = {
   '@feenet/alignment': `${root}libs/alignment/src/index.ts`,
   '@feenet/feenet': `${root}libs/feenet/src/index.ts`,
   '@feenet/clustering': `${root}libs/clustering/src/index.ts`,
+  '@feenet/wasm-assembly': `${root}libs/wasm-assembly/src/index.ts`,
 };
 
 /** One vitest configuration shape for every project; tests run in forked Node processes. */

@@ -10,9 +10,14 @@
  * over d ≡ 0,1 | 2,3 mod 4 as two f64x2 lanes, combined as (s0 + s1) + (s2 + s3)); wasm
  * has no fused multiply-add, so every operation rounds as in JS.
  *
- * The module (~1.2 kB) is assembled from the opcodes below and compiled once; each kMeans
+ * The module (~1.2 kB) is assembled with @feenet/wasm-assembly and compiled once; each kMeans
  * call gets its own memory, sized up front, so nothing outlives the call.
  */
+
+import {
+  BLOCK, END, F64, F64_ADD, F64_LT, F64_MUL, F64X2_ADD, F64X2_MUL, F64X2_SUB, I32, I32_ADD, I32_GE_U, I32_MUL, I32_SHL, IF, LOOP, SELECT, V128,
+  br, brIf, f64, f64Load, f64Store, f64x2ExtractLane, get, i32, i32Load, set, tee, v128Load, wasmModule, type WasmFunction,
+} from '@feenet/wasm-assembly';
 
 /** A kMeans call's wasm memory and the kernels bound to it; all offsets are byte offsets. */
 export interface Simd16 {
@@ -74,70 +79,7 @@ interface KernelExports {
 }
 
 // --- assembling the module -------------------------------------------------------------
-// Just enough of the wasm binary format (webassembly.github.io/spec/core/binary) for three
-// functions: LEB128 integers, sections, and the opcodes used.
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (text: string): number[] => [...uleb(text.length), ...Array.from(text, (ch) => ch.charCodeAt(0))];
-
-const get = (local: number): number[] => [0x20, ...uleb(local)];
-const set = (local: number): number[] => [0x21, ...uleb(local)];
-const tee = (local: number): number[] => [0x22, ...uleb(local)];
-const i32 = (value: number): number[] => [0x41, ...sleb(value)];
-const f64 = (value: number): number[] => {
-  const bytes = new DataView(new ArrayBuffer(8));
-  bytes.setFloat64(0, value, true);
-  return [0x44, ...new Uint8Array(bytes.buffer)];
-};
-const I32_ADD = [0x6a];
-const I32_MUL = [0x6c];
-const I32_SHL = [0x74];
-const I32_GE_U = [0x4f];
-const F64_ADD = [0xa0];
-const F64_MUL = [0xa2];
-const F64_LT = [0x63];
-const SELECT = [0x1b];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const IF = [0x04, 0x40];
-const END = [0x0b];
-const br = (depth: number): number[] => [0x0c, depth];
-const brIf = (depth: number): number[] => [0x0d, depth];
-const f64Load = (offset = 0): number[] => [0x2b, 3, ...uleb(offset)];
-const f64Store = (offset = 0): number[] => [0x39, 3, ...uleb(offset)];
-const i32Load = (offset = 0): number[] => [0x28, 2, ...uleb(offset)];
-const simd = (opcode: number): number[] => [0xfd, ...uleb(opcode)];
-const v128Load = (offset = 0): number[] => [...simd(0), 4, ...uleb(offset)];
-const F64X2_ADD = simd(240);
-const F64X2_SUB = simd(241);
-const F64X2_MUL = simd(242);
-const lane = (index: number): number[] => [...simd(33), index];
+// Three functions, in the instructions of @feenet/wasm-assembly.
 
 /**
  * Pushes the squared distance between a 16-d float64 row held in the eight v128 locals from
@@ -152,8 +94,8 @@ function squaredDistance(pointLocal: number, otherLocal: number, pairA: number, 
     if (k < 2) out.push(...set(pair));
     else out.push(...get(pair), ...F64X2_ADD, ...set(pair));
   }
-  out.push(...get(pairA), ...lane(0), ...get(pairA), ...lane(1), ...F64_ADD);
-  out.push(...get(pairB), ...lane(0), ...get(pairB), ...lane(1), ...F64_ADD, ...F64_ADD);
+  out.push(...get(pairA), ...f64x2ExtractLane(0), ...get(pairA), ...f64x2ExtractLane(1), ...F64_ADD);
+  out.push(...get(pairB), ...f64x2ExtractLane(0), ...get(pairB), ...f64x2ExtractLane(1), ...F64_ADD, ...F64_ADD);
   return out;
 }
 
@@ -165,7 +107,7 @@ const loadPoint = (rowLocal: number, pointLocal: number): number[] =>
  * out[i] = min(closest[i], |row i − candidate|²), skipping the distance when
  * toCentre[owner[i]] ≥ 4 · closest[i] (the candidate cannot be nearer; see kmeans-seeding.ts).
  */
-function scoreBody(): number[] {
+function scoreBody(): Pick<WasmFunction, 'locals' | 'body'> {
   const [rows, count, candidate, closest, owner, toCentre, out] = [0, 1, 2, 3, 4, 5, 6];
   const [i, row, e, total, d2] = [7, 8, 9, 10, 11];
   const [point, pairA, pairB, scratch] = [12, 20, 21, 22];
@@ -181,24 +123,24 @@ function scoreBody(): number[] {
   body.push(...get(out), ...get(i), ...i32(3), ...I32_SHL, ...I32_ADD, ...get(e), ...f64Store());
   body.push(...get(total), ...get(e), ...F64_ADD, ...set(total));
   body.push(...get(i), ...i32(1), ...I32_ADD, ...set(i), ...get(row), ...i32(128), ...I32_ADD, ...set(row), ...br(0), ...END, ...END);
-  body.push(...get(total), ...END);
-  return [...vec([[2, I32], [3, F64], [11, V128]]), ...body];
+  body.push(...get(total));
+  return { locals: [[2, I32], [3, F64], [11, V128]], body };
 }
 
 /** toCentres(row, centres, k, out): out[c] = |row − centre c|² for c < k. */
-function toCentresBody(): number[] {
+function toCentresBody(): Pick<WasmFunction, 'locals' | 'body'> {
   const [row, centres, k, out] = [0, 1, 2, 3];
   const [c, centre] = [4, 5];
   const [point, pairA, pairB, scratch] = [6, 14, 15, 16];
   const body = [...loadPoint(row, point), ...get(centres), ...set(centre)];
   body.push(...BLOCK, ...LOOP, ...get(c), ...get(k), ...I32_GE_U, ...brIf(1));
   body.push(...get(out), ...get(c), ...i32(3), ...I32_SHL, ...I32_ADD, ...squaredDistance(point, centre, pairA, pairB, scratch), ...f64Store());
-  body.push(...get(c), ...i32(1), ...I32_ADD, ...set(c), ...get(centre), ...i32(128), ...I32_ADD, ...set(centre), ...br(0), ...END, ...END, ...END);
-  return [...vec([[2, I32], [11, V128]]), ...body];
+  body.push(...get(c), ...i32(1), ...I32_ADD, ...set(c), ...get(centre), ...i32(128), ...I32_ADD, ...set(centre), ...br(0), ...END, ...END);
+  return { locals: [[2, I32], [11, V128]], body };
 }
 
 /** toMembers(row, centres, members, first, end, out): out[j] = |row − centre members[j]|² for first <= j < end. */
-function toMembersBody(): number[] {
+function toMembersBody(): Pick<WasmFunction, 'locals' | 'body'> {
   const [row, centres, members, first, end, out] = [0, 1, 2, 3, 4, 5];
   const [j, centre] = [6, 7];
   const [point, pairA, pairB, scratch] = [8, 16, 17, 18];
@@ -206,24 +148,15 @@ function toMembersBody(): number[] {
   body.push(...BLOCK, ...LOOP, ...get(j), ...get(end), ...I32_GE_U, ...brIf(1));
   body.push(...get(centres), ...get(members), ...get(j), ...i32(2), ...I32_SHL, ...I32_ADD, ...i32Load(), ...i32(128), ...I32_MUL, ...I32_ADD, ...set(centre));
   body.push(...get(out), ...get(j), ...i32(3), ...I32_SHL, ...I32_ADD, ...squaredDistance(point, centre, pairA, pairB, scratch), ...f64Store());
-  body.push(...get(j), ...i32(1), ...I32_ADD, ...set(j), ...br(0), ...END, ...END, ...END);
-  return [...vec([[2, I32], [11, V128]]), ...body];
+  body.push(...get(j), ...i32(1), ...I32_ADD, ...set(j), ...br(0), ...END, ...END);
+  return { locals: [[2, I32], [11, V128]], body };
 }
 
 function simd16ModuleBytes(): Uint8Array<ArrayBuffer> {
-  const i32s = (n: number): number[][] => Array.from({ length: n }, () => [I32]);
-  const types = vec([
-    [0x60, ...vec(i32s(7)), ...vec([[F64]])], // score
-    [0x60, ...vec(i32s(4)), ...vec([])], // toCentres
-    [0x60, ...vec(i32s(6)), ...vec([])], // toMembers
-  ]);
-  const code = [scoreBody(), toCentresBody(), toMembersBody()].map((body) => [...uleb(body.length), ...body]);
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, types),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [1], [2]])),
-    ...section(7, vec([[...name('score'), 0x00, 0], [...name('toCentres'), 0x00, 1], [...name('toMembers'), 0x00, 2]])),
-    ...section(10, vec(code)),
+  const i32s = (n: number): (typeof I32)[] => Array.from({ length: n }, () => I32);
+  return wasmModule([
+    { name: 'score', params: i32s(7), results: [F64], ...scoreBody() },
+    { name: 'toCentres', params: i32s(4), results: [], ...toCentresBody() },
+    { name: 'toMembers', params: i32s(6), results: [], ...toMembersBody() },
   ]);
 }

@@ -3,11 +3,15 @@
  * multiply-add. The typed-array loop it replaces ran at ~4 ns per multiply-add and was the largest single cost
  * of a B0 training step at 64 px (228 of ~1,900 ms); wasm's C++ has no such kernel to call.
  *
- * The module (a few hundred bytes) is assembled from the opcodes below and instantiated once per tfjs-wasm
+ * The module (a few hundred bytes) is assembled with @feenet/wasm-assembly and instantiated once per tfjs-wasm
  * memory, which it imports, so it reads and writes tensors in place: no copies in or out.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs';
+import {
+  BLOCK, END, F32X4_ADD, F32X4_MUL, I32, I32_ADD, I32_GE_S, I32_GE_U, I32_MUL, I32_SUB, LOOP, V128_ZERO,
+  br, brIf, get, i32, set, v128Load, v128Store, wasmModule, type WasmFunction,
+} from '@feenet/wasm-assembly';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -59,7 +63,7 @@ function kernelFor(wasm: BackendWasm): Kernel | null {
   if (kernel !== undefined) return kernel;
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(moduleBytes());
+      compiled = new WebAssembly.Module(wasmModule([depthwiseFilterGradientFunction()]));
     } catch {
       compiled = null; // no wasm SIMD here
     }
@@ -70,98 +74,58 @@ function kernelFor(wasm: BackendWasm): Kernel | null {
 }
 
 // --- assembling the module -------------------------------------------------------------------------------------
-// Just enough of the wasm binary format (webassembly.github.io/spec/core/binary): LEB128 integers, sections,
-// structured loops, and the i32 and SIMD opcodes the kernel uses.
+// Structured loops over the instructions of @feenet/wasm-assembly.
 
-const I32 = 0x7f;
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const text = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-
-const get = (local: number): number[] => [0x20, ...uleb(local)];
-const set = (local: number): number[] => [0x21, ...uleb(local)];
-const int = (value: number): number[] => [0x41, ...sleb(value)];
-const ADD = [0x6a];
-const SUB = [0x6b];
-const MUL = [0x6c];
-const GE_S = [0x4e];
-const GE_U = [0x4f];
-const END = [0x0b];
-const simd = (opcode: number): number[] => [0xfd, ...uleb(opcode)];
-const V128_LOAD = [...simd(0), 2, 0];
-const V128_STORE = [...simd(11), 2, 0];
-const F32X4_ADD = simd(228);
-const F32X4_MUL = simd(230);
-const V128_ZERO = [...simd(12), ...new Array(16).fill(0)];
+const ONE = i32(1);
 
 /** for (i = from; i < to; i += by) body — `to` and `by` are expressions re-evaluated each turn. */
 function forLoop(i: number, from: number[], to: number[], by: number[], body: number[]): number[] {
   return [
     ...from, ...set(i),
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    ...get(i), ...to, ...GE_S, 0x0d, 1, // exit when i >= to
+    ...BLOCK, ...LOOP,
+    ...get(i), ...to, ...I32_GE_S, ...brIf(1), // exit when i >= to
     ...body,
-    ...get(i), ...by, ...ADD, ...set(i),
-    0x0c, 0, // continue
+    ...get(i), ...by, ...I32_ADD, ...set(i),
+    ...br(0), // continue
     ...END, ...END,
   ];
 }
 
 /** if (!(0 <= value < bound)) skip the rest of this body: one unsigned compare covers both sides. */
 function skipUnlessWithin(value: number[], bound: number[], rest: number[]): number[] {
-  return [0x02, 0x40, ...value, ...bound, ...GE_U, 0x0d, 0, ...rest, ...END];
+  return [...BLOCK, ...value, ...bound, ...I32_GE_U, ...brIf(0), ...rest, ...END];
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+function depthwiseFilterGradientFunction(): WasmFunction {
   // Parameters 0–14 (all i32; pointers are byte offsets into the imported memory), then 12 locals.
   const x = 0, dy = 1, dw = 2, batch = 3, inH = 4, inW = 5, channels = 6, outH = 7, outW = 8, kH = 9, kW = 10, strideH = 11, strideW = 12, top = 13, left = 14;
   const b = 15, oh = 16, kh = 17, ow = 18, kw = 19, ih = 20, iw = 21, xRow = 22, dyRow = 23, dwRow = 24, c = 25, rowBytes = 26;
-  const one = int(1);
   const body = [
     // rowBytes = channels · 4; zero dw (kH · kW · channels floats).
-    ...get(channels), ...int(4), ...MUL, ...set(rowBytes),
-    ...forLoop(c, int(0), [...get(kH), ...get(kW), ...MUL, ...get(rowBytes), ...MUL], int(16), [...get(dw), ...get(c), ...ADD, ...V128_ZERO, ...V128_STORE]),
-    ...forLoop(b, int(0), get(batch), one,
-      forLoop(oh, int(0), get(outH), one,
-        forLoop(kh, int(0), get(kH), one, [
+    ...get(channels), ...i32(4), ...I32_MUL, ...set(rowBytes),
+    ...forLoop(c, i32(0), [...get(kH), ...get(kW), ...I32_MUL, ...get(rowBytes), ...I32_MUL], i32(16), [...get(dw), ...get(c), ...I32_ADD, ...V128_ZERO, ...v128Store()]),
+    ...forLoop(b, i32(0), get(batch), ONE,
+      forLoop(oh, i32(0), get(outH), ONE,
+        forLoop(kh, i32(0), get(kH), ONE, [
           // ih = oh · strideH − top + kh
-          ...get(oh), ...get(strideH), ...MUL, ...get(top), ...SUB, ...get(kh), ...ADD, ...set(ih),
+          ...get(oh), ...get(strideH), ...I32_MUL, ...get(top), ...I32_SUB, ...get(kh), ...I32_ADD, ...set(ih),
           ...skipUnlessWithin(get(ih), get(inH),
-            forLoop(ow, int(0), get(outW), one, [
+            forLoop(ow, i32(0), get(outW), ONE, [
               // dyRow = dy + ((b · outH + oh) · outW + ow) · rowBytes
-              ...get(dy), ...get(b), ...get(outH), ...MUL, ...get(oh), ...ADD, ...get(outW), ...MUL, ...get(ow), ...ADD, ...get(rowBytes), ...MUL, ...ADD, ...set(dyRow),
-              ...forLoop(kw, int(0), get(kW), one, [
-                ...get(ow), ...get(strideW), ...MUL, ...get(left), ...SUB, ...get(kw), ...ADD, ...set(iw),
+              ...get(dy), ...get(b), ...get(outH), ...I32_MUL, ...get(oh), ...I32_ADD, ...get(outW), ...I32_MUL, ...get(ow), ...I32_ADD, ...get(rowBytes), ...I32_MUL, ...I32_ADD, ...set(dyRow),
+              ...forLoop(kw, i32(0), get(kW), ONE, [
+                ...get(ow), ...get(strideW), ...I32_MUL, ...get(left), ...I32_SUB, ...get(kw), ...I32_ADD, ...set(iw),
                 ...skipUnlessWithin(get(iw), get(inW), [
                   // xRow = x + ((b · inH + ih) · inW + iw) · rowBytes; dwRow = dw + (kh · kW + kw) · rowBytes
-                  ...get(x), ...get(b), ...get(inH), ...MUL, ...get(ih), ...ADD, ...get(inW), ...MUL, ...get(iw), ...ADD, ...get(rowBytes), ...MUL, ...ADD, ...set(xRow),
-                  ...get(dw), ...get(kh), ...get(kW), ...MUL, ...get(kw), ...ADD, ...get(rowBytes), ...MUL, ...ADD, ...set(dwRow),
+                  ...get(x), ...get(b), ...get(inH), ...I32_MUL, ...get(ih), ...I32_ADD, ...get(inW), ...I32_MUL, ...get(iw), ...I32_ADD, ...get(rowBytes), ...I32_MUL, ...I32_ADD, ...set(xRow),
+                  ...get(dw), ...get(kh), ...get(kW), ...I32_MUL, ...get(kw), ...I32_ADD, ...get(rowBytes), ...I32_MUL, ...I32_ADD, ...set(dwRow),
                   // dw[c..c+3] += x[c..c+3] · dy[c..c+3]
-                  ...forLoop(c, int(0), get(rowBytes), int(16), [
-                    ...get(dwRow), ...get(c), ...ADD,
-                    ...get(dwRow), ...get(c), ...ADD, ...V128_LOAD,
-                    ...get(xRow), ...get(c), ...ADD, ...V128_LOAD,
-                    ...get(dyRow), ...get(c), ...ADD, ...V128_LOAD,
-                    ...F32X4_MUL, ...F32X4_ADD, ...V128_STORE,
+                  ...forLoop(c, i32(0), get(rowBytes), i32(16), [
+                    ...get(dwRow), ...get(c), ...I32_ADD,
+                    ...get(dwRow), ...get(c), ...I32_ADD, ...v128Load(),
+                    ...get(xRow), ...get(c), ...I32_ADD, ...v128Load(),
+                    ...get(dyRow), ...get(c), ...I32_ADD, ...v128Load(),
+                    ...F32X4_MUL, ...F32X4_ADD, ...v128Store(),
                   ]),
                 ]),
               ]),
@@ -171,13 +135,5 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       ),
     ),
   ];
-  const code = [...vec([[12, I32]]), ...body, ...END];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(new Array(15).fill([I32])), 0]])),
-    ...section(2, vec([[...text('env'), ...text('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...text('depthwiseFilterGradient'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
-  ]);
+  return { name: 'depthwiseFilterGradient', params: new Array<typeof I32>(15).fill(I32), results: [], locals: [[12, I32]], body };
 }
