@@ -231,19 +231,19 @@ const depthwiseBackpropFilterConfig: tf.KernelConfig = {
     );
     const wasm = backend as BackendWasm;
     const out = wasm.makeOutput(info.filterShape, 'float32');
-    // Views are taken after makeOutput: allocating may grow the heap and detach older views.
-    const xv = wasm.typedArrayFromHeap(x) as Float32Array;
-    const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
-    const dwv = wasm.typedArrayFromHeap(out) as Float32Array;
-    dwv.fill(0);
     const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
     const { strideHeight, strideWidth, dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
     const multiplier = outChannels / inChannels;
     const { top, left } = info.padInfo;
     if (multiplier === 1 && dilationHeight === 1 && dilationWidth === 1) {
       const shape = { batchSize, inHeight, inWidth, channels: inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop: top, padLeft: left };
-      if (depthwiseFilterGradientSimd(wasm, x, dy, out, shape)) return out;
+      if (depthwiseFilterGradientSimd(wasm, x, dy, out, shape)) return out; // it zeroes `out` itself
     }
+    // Views are taken after makeOutput: allocating may grow the heap and detach older views.
+    const xv = wasm.typedArrayFromHeap(x) as Float32Array;
+    const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
+    const dwv = wasm.typedArrayFromHeap(out) as Float32Array;
+    dwv.fill(0);
     for (let b = 0; b < batchSize; b++) {
       for (let oh = 0; oh < outHeight; oh++) {
         for (let kh = 0; kh < filterHeight; kh++) {
