@@ -34,6 +34,7 @@ export async function alignFileToCrops(aligner: Aligner, absolutePath: string, s
       face: face.index,
       faces: result.faces.length,
       crop,
+      foundBy: face.foundBy,
       box: face.box,
       landmarks: face.landmarks,
       transform: face.transform,

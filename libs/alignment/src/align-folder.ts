@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { createAligner, type AlignerOptions, type StageTimings } from './aligner';
+import { createAligner, type AlignerOptions, type FoundBy, type StageTimings } from './aligner';
 import { alignFileToCrops, type AlignFileResult } from './align-file';
 import type { WorkerReply, WorkerRequest } from './align-worker';
 import type { AlignFailureKind } from './failure';
@@ -54,6 +54,8 @@ export interface AlignFolderSummary {
   processed: number;
   faces: number;
   facesPassingQuality: number;
+  /** Faces by how they were found: the detector on the photo, or the framed second look. */
+  facesFoundBy: Record<FoundBy, number>;
   failures: Partial<Record<AlignFailureKind, number>>;
   /** Files that hit an unexpected error; not recorded, retried on the next run. */
   errors: number;
@@ -94,6 +96,7 @@ export async function alignFolder(options: AlignFolderOptions, onProgress?: (p: 
     processed: 0,
     faces: 0,
     facesPassingQuality: 0,
+    facesFoundBy: { detector: 0, framed: 0 },
     failures: {},
     errors: 0,
     aborted: false,
@@ -136,6 +139,7 @@ export async function alignFolder(options: AlignFolderOptions, onProgress?: (p: 
       summary.faces++;
       event.faces++;
       if (line.passesQuality) summary.facesPassingQuality++;
+      summary.facesFoundBy[line.foundBy]++;
     } else {
       summary.failures[line.kind] = (summary.failures[line.kind] ?? 0) + 1;
       failureCount++;

@@ -1,5 +1,6 @@
 export { createAligner } from './aligner';
-export type { Aligner, AlignerOptions, AlignedFace, AlignImageResult, StageTimings } from './aligner';
+export { DEFAULT_FRAMED_SEARCH } from './aligner';
+export type { Aligner, AlignerOptions, AlignedFace, AlignImageResult, FoundBy, FramedSearchOptions, StageTimings } from './aligner';
 export { alignFace, DEFAULT_ALIGNED_SIZE } from './align-face';
 export type { AlignFaceOptions, AlignedCrop } from './align-face';
 export { decodeImage, DEFAULT_DECODE_OPTIONS } from './decode';

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AlignFailureKind } from './failure';
+import type { FoundBy } from './aligner';
 import type { FaceQuality } from './quality';
 import type { AffineMatrix, Box, FaceLandmarks5 } from './types';
 
@@ -13,6 +14,8 @@ export interface ManifestFaceLine {
   faces: number;
   /** PNG crop, relative to the output folder. */
   crop: string;
+  /** Found by the detector on the photo as given, or by the framed second look (a face that fills its photo). */
+  foundBy: FoundBy;
   box: Box;
   landmarks: FaceLandmarks5;
   transform: AffineMatrix;
@@ -77,7 +80,8 @@ export function readManifest(file: string, options: { retryFailed?: boolean } = 
       }
       continue;
     }
-    const faces = list as ManifestFaceLine[];
+    // Manifests written before faces were searched twice have no foundBy: the detector found them.
+    const faces = (list as ManifestFaceLine[]).map((l) => ({ ...l, foundBy: l.foundBy ?? 'detector' }));
     const n = faces[0]!.faces;
     const byIndex = new Map(faces.map((l) => [l.face, l] as const));
     if (n > 0 && faces.every((l) => l.faces === n) && Array.from({ length: n }, (_, i) => byIndex.has(i)).every(Boolean)) {

@@ -58,6 +58,8 @@ describe('demo photos', () => {
   // and distances 67.9–71.0 px over the 8 of 9 faces with |yaw| <= 20° that re-detect (sample2#1 looks down).
   it('re-detected on the aligned crops, the eyes of frontal faces are level within 2 px and 70 ± 2.5 px apart', async () => {
     let redetected = 0;
+    // The detector's own landmarks, without the framed second look (it is measured on tight crops elsewhere).
+    const redetector = await createAligner({ framedSearch: false });
     const frontal = [...faces.entries()].flatMap(([i, list]) => list.filter((f) => Math.abs(f.quality.yawDeg) <= 20).map((f) => ({ i, f })));
     for (const { i, f } of frontal) {
       // Detectors miss a face that fills the frame: give the crop a grey margin, then undo it.
@@ -66,7 +68,7 @@ describe('demo photos', () => {
         .extend({ top: pad, bottom: pad, left: pad, right: pad, background: '#808080' })
         .png()
         .toBuffer();
-      const again = await aligner.alignImage(padded);
+      const again = await redetector.alignImage(padded);
       if (!again.ok) { console.log(`sample${i}#${f.index} not re-detected`); continue; }
       redetected++;
       const { leftEye: l, rightEye: r } = again.faces[0]!.landmarks;
