@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { createAligner, type Aligner, type AlignedFace, type FaceApiDetectorModel } from '@feenet/alignment';
+import { createAligner, type Aligner, type AlignedFace, type FaceApiDetectorModel, type FoundBy } from '@feenet/alignment';
 import { Experiment, ENGINES, openRunEmbedder, padTightFace, type EnginePreference, type RgbFace, type RunEmbedder } from '@feenet/feenet';
 import {
   type ContactSheetEntry,
@@ -100,6 +100,8 @@ export interface FoundFace {
   issues: string[];
   /** Box area in source pixels (0 for crops): the largest face is the query face. */
   area: number;
+  /** How the face was found: the detector, its framed second look (a face filling its photo), or given as a crop. */
+  foundBy: FoundBy | 'crop';
 }
 
 export type FoundFaces = { ok: true; faces: FoundFace[] } | { ok: false; kind: string; message: string };
@@ -108,7 +110,7 @@ export async function findFaces(source: FaceSource, file: string): Promise<Found
   if (source.kind === 'crops') {
     try {
       const image = await padTightFace(file, { pad: source.pad });
-      return { ok: true, faces: [{ index: 0, image, passesQuality: true, issues: [], area: 0 }] };
+      return { ok: true, faces: [{ index: 0, image, passesQuality: true, issues: [], area: 0, foundBy: 'crop' }] };
     } catch (err) {
       const message = (err as Error).message.split('\n')[0] ?? '';
       const kind = /unsupported image format|input file is missing|EISDIR/i.test(message) ? 'not-an-image' : 'corrupt';
@@ -125,6 +127,7 @@ export async function findFaces(source: FaceSource, file: string): Promise<Found
       passesQuality: f.passesQuality,
       issues: f.qualityIssues,
       area: f.box.width * f.box.height,
+      foundBy: f.foundBy,
     })),
   };
 }

@@ -113,7 +113,7 @@ function printSummary(s: AlignFolderSummary): void {
     s.total === 0 ? `no files found under the input folder` : undefined,
     s.description ? `aligner: ${s.description}` : undefined,
     `images: ${s.total} found, ${s.skipped} already done, ${s.processed} aligned now${s.aborted ? ' (stopped early: rerun to continue)' : ''}`,
-    `faces: ${s.faces} (${s.facesPassingQuality} pass the quality thresholds)`,
+    `faces: ${s.faces} (${s.facesPassingQuality} pass the quality thresholds; found by the detector ${s.facesFoundBy.detector}, by the framed look ${s.facesFoundBy.framed})`,
     `failures: ${failures.length ? failures.join(', ') : 'none'}${s.errors ? `; ${s.errors} unexpected errors (not recorded, retried on rerun)` : ''}`,
     s.droppedManifestLines ? `resumed: dropped ${s.droppedManifestLines} incomplete manifest line(s) from an interrupted run` : undefined,
     `time: ${formatSeconds(s.seconds)}${s.processed ? ` (${(s.processed / s.seconds).toFixed(2)} img/s)` : ''}`,

@@ -74,6 +74,8 @@ interface SourceLine {
   faces: (FaceRecord & { embedding: number[] })[];
   /** Faces found but not kept, with why (quality). */
   dropped: { index: number; issues: string[] }[];
+  /** How many of the kept faces the framed second look found (faces that fill their photo). */
+  framed: number;
 }
 interface FailureLine {
   type: 'failure';
@@ -220,6 +222,7 @@ export async function run(argv: string[]): Promise<void> {
           source: rel,
           faces: [],
           dropped: found.faces.filter((f) => !kept.includes(f)).map((f) => ({ index: f.index, issues: f.issues })),
+          framed: kept.filter((f) => f.foundBy === 'framed').length,
         };
         for (const face of kept) {
           const image = `${FACES_DIR}/${rel}.${face.index}.png`;
@@ -283,6 +286,7 @@ export async function run(argv: string[]): Promise<void> {
 function summarise(files: readonly string[], lines: ReadonlyMap<string, LogLine>): string {
   let withFaces = 0;
   let kept = 0;
+  let framed = 0;
   let dropped = 0;
   const failures = new Map<string, number>();
   const issues = new Map<string, number>();
@@ -295,6 +299,7 @@ function summarise(files: readonly string[], lines: ReadonlyMap<string, LogLine>
     }
     if (line.faces.length + line.dropped.length > 0) withFaces++;
     kept += line.faces.length;
+    framed += line.framed ?? 0;
     dropped += line.dropped.length;
     for (const d of line.dropped) for (const issue of d.issues) issues.set(issue.split(' ')[0]!, (issues.get(issue.split(' ')[0]!) ?? 0) + 1);
   }
@@ -302,7 +307,7 @@ function summarise(files: readonly string[], lines: ReadonlyMap<string, LogLine>
   const listed = (m: Map<string, number>) => [...m].map(([k, n]) => `${k} ${n}`).join(', ');
   return [
     `images: ${files.length} (${lines.size} done, ${withFaces} with faces, ${failed} failed)`,
-    `faces: ${kept + dropped} found, ${kept} kept${dropped ? `, ${dropped} dropped for quality (${listed(issues)}; --keep-all keeps them)` : ''}`,
+    `faces: ${kept + dropped} found, ${kept} kept (${framed} of them by the framed look)${dropped ? `, ${dropped} dropped for quality (${listed(issues)}; --keep-all keeps them)` : ''}`,
     `failures: ${failed ? listed(failures) : 'none'}`,
   ].join('\n');
 }
