@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ALIGNED_FACE_BOX, DEFAULT_SYNTHETIC_OPTIONS, WHOLE_IMAGE, mergeConfig, readDataset, selectBackend, train, type TrainConfig, type TrainResult } from '@feenet/feenet';
-import { ExactIndex, createGallery, embeddingMatrix, kMeans, loadGallery, rowOf, saveGallery } from '@feenet/clustering';
+import { ExactIndex, createGallery, embeddingMatrix, identityInvariance, kMeans, loadGallery, rowOf, saveGallery, twoClassTripletAccuracy } from '@feenet/clustering';
 import { UsageError } from '../src/cli-args';
 import { run as embed } from '../src/commands/embed';
+import { run as evaluate } from '../src/commands/evaluate';
 import { run as search } from '../src/commands/search';
 import { run as summary } from '../src/commands/summary';
 import { run as tag } from '../src/commands/tag';
@@ -138,6 +139,28 @@ describe('embed and search with a trained run', () => {
     const [a, b] = [await loadGallery(again), await loadGallery(gallery)];
     expect(a.faces).toEqual(b.faces);
     a.embeddings.data.forEach((v, i) => expect(Math.abs(v - b.embeddings.data[i]!)).toBeLessThan(1e-5));
+  });
+
+  it('evaluate --faces: a labelled folder (persons from file names) gives two-class accuracy and identity invariance', async () => {
+    // <label>/<person>_<file>: 6 persons × every label they have, as a researcher's labelled folder would be.
+    const labelled = path.join(work, 'labelled');
+    const ds = readDataset(dataset);
+    for (const f of ds.faces.filter((x) => x.label !== undefined && x.person !== undefined).slice(0, 60)) {
+      mkdirSync(path.join(labelled, f.label!), { recursive: true });
+      copyFileSync(path.join(dataset, f.file), path.join(labelled, f.label!, `${f.person}_${path.basename(f.file)}`));
+    }
+    const out = path.join(work, 'labelled-gallery');
+    const argv = ['--run', runDir, '--faces', labelled, '--label-from', 'folder', '--person-from', 'filename-regex:^(.+?)_', '--aligned', '--out', out, '--triplets', '400'];
+    const text = await output(evaluate, argv);
+    const g = await loadGallery(out);
+    expect(g.faces).toHaveLength(60);
+    expect(g.faces.every((f) => f.label !== undefined && f.person !== undefined && !f.person.includes('_'))).toBe(true);
+    const two = twoClassTripletAccuracy(g, { count: 400, seed: 1 });
+    expect(text).toContain(`two-class triplet accuracy: ${(100 * two.accuracy).toFixed(1)}% on ${two.triplets} triplets (anchor and positive of different persons)`);
+    expect(text).toContain(`identity invariance: ${(100 * identityInvariance(g, { count: 400, seed: 1 })!.share).toFixed(1)}%`);
+    // A rerun reuses the gallery and prints the same figures.
+    expect(await output(evaluate, argv)).toMatch(/gallery already exists[\s\S]*two-class triplet accuracy/);
+    await expect(evaluate(['--run', runDir, '--faces', labelled])).rejects.toThrow(UsageError);
   });
 
   it('search: the query face itself first at distance 0, then the gallery in order of distance; the sheet has query + k cells', async () => {

@@ -67,3 +67,10 @@ export {
   NotebookStore,
 } from './notebook-store';
 export { applicableTags, rowsTaggedWith } from './gallery-tags';
+export {
+  type GalleryTripletOptions,
+  type IdentityInvariance,
+  type TwoClassAccuracy,
+  identityInvariance,
+  twoClassTripletAccuracy,
+} from './gallery-triplets';

@@ -38,7 +38,8 @@ const HELP = `usage: nx run trainer:embed --run <run-id> --images <dir> [options
   --aligned                   the files are already face crops: no detection, one face per file
   --pad <share>               with --aligned: edge-replicated border per side, as a share of the side
                               (default: the pad of the run's own labelled-folder dataset, else 0; FER2013: 0.1667)
-  --person-from folder|none   person = the immediate subfolder of <dir> (default folder)
+  --person-from <how>         folder: the immediate subfolder of <dir> (default); none; or
+                              filename-regex:<re>: the first group of <re> matched on the file name
   --label-from folder|none    label = the immediate subfolder of <dir> (default none)
   --detector <name>           ssd-mobilenet-v1 (default) or tiny-face-detector
   --min-confidence <p>        detection score threshold (default 0.5)
@@ -63,7 +64,8 @@ interface Settings {
   aligned: boolean;
   pad: number | null;
   keepAll: boolean;
-  personFrom: 'folder' | 'none';
+  /** 'folder', 'none' or 'filename-regex:<re>'. */
+  personFrom: string;
   labelFrom: 'folder' | 'none';
   detector: string | null;
   minConfidence: number | null;
@@ -89,6 +91,29 @@ function choice(value: string | undefined, name: string): 'folder' | 'none' | un
   if (value === undefined) return undefined;
   if (value !== 'folder' && value !== 'none') throw new UsageError(`--${name} must be folder or none, got "${value}"`);
   return value;
+}
+
+const FILENAME_REGEX = 'filename-regex:';
+
+function personFromFlag(value: string | undefined): string {
+  if (value === undefined || value === 'folder' || value === 'none') return value ?? 'folder';
+  if (!value.startsWith(FILENAME_REGEX)) throw new UsageError(`--person-from must be folder, none or filename-regex:<re>, got "${value}"`);
+  let re: RegExp;
+  try {
+    re = new RegExp(value.slice(FILENAME_REGEX.length));
+  } catch (err) {
+    throw new UsageError(`--person-from: ${(err as Error).message}`);
+  }
+  if (!re.source.includes('(')) throw new UsageError('--person-from filename-regex needs a group, e.g. filename-regex:^([a-z]+)_');
+  return value;
+}
+
+/** The person of an image path relative to the images folder, by the `--person-from` rule. */
+function personReader(rule: string): (rel: string) => string | undefined {
+  if (rule === 'none') return () => undefined;
+  if (rule === 'folder') return folderOf;
+  const re = new RegExp(rule.slice(FILENAME_REGEX.length));
+  return (rel) => re.exec(path.posix.basename(rel))?.[1];
 }
 
 /** Reads a previous run's log: its settings and finished images (a torn last line is dropped). */
@@ -132,11 +157,12 @@ export async function run(argv: string[]): Promise<void> {
     aligned,
     pad,
     keepAll: booleanFlag(flags, 'keep-all'),
-    personFrom: choice(stringFlag(flags, 'person-from'), 'person-from') ?? 'folder',
+    personFrom: personFromFlag(stringFlag(flags, 'person-from')),
     labelFrom: choice(stringFlag(flags, 'label-from'), 'label-from') ?? 'none',
     detector: faceApi.model ?? null,
     minConfidence: faceApi.minConfidence ?? null,
   };
+  const personOf = personReader(settings.personFrom);
   const prefer = enginePreference(flags);
   const logFile = path.join(out, EMBED_LOG);
 
@@ -230,7 +256,7 @@ export async function run(argv: string[]): Promise<void> {
           line.faces.push({
             id: aligned ? rel : `${rel}#${face.index}`,
             image,
-            ...(settings.personFrom === 'folder' && folder !== undefined ? { person: folder } : {}),
+            ...(personOf(rel) !== undefined ? { person: personOf(rel)! } : {}),
             ...(settings.labelFrom === 'folder' && folder !== undefined ? { label: folder } : {}),
             embedding: [],
           });
