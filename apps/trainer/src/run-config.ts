@@ -182,9 +182,11 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
   } else {
     if (!config.dataset.folder.aligned) provideAlignmentLibrary();
     if (!dataset) {
-      // A config file named the folder: flags may still change its settings.
-      const { folder } = folderFromFlags(flags, config.dataset.folder, config.dataset.root);
-      config.dataset = { ...config.dataset, folder };
+      // A preset or config file named the folder: flags may still change it and its settings.
+      const root = stringFlag(flags, 'root') ?? config.dataset.root;
+      const { folder } = folderFromFlags(flags, config.dataset.folder, root);
+      const out = stringFlag(flags, 'dataset-out') ?? defaultFolderOut(root, folder);
+      config.dataset = { ...config.dataset, root, out, folder };
     }
   }
   const syntheticChanges: Record<string, number> = {};

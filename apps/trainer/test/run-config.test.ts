@@ -36,3 +36,18 @@ describe('--batch-negatives', () => {
     expect(() => configOf('--batch-negatives', '-1')).toThrow(/batchNegatives/);
   });
 });
+
+describe('--preset fer2013', () => {
+  it('reads FER2013 as aligned tight crops, whole, from the shared copy or from --root, prepared once per settings', () => {
+    const shared = configOf('--preset', 'fer2013');
+    expect(shared.dataset).toMatchObject({ source: 'folder', root: '../shared/data/fer2013', folder: { aligned: true, pad: 0 } });
+    expect(shared.inputRegion).toEqual(WHOLE_IMAGE);
+    expect(shared.epochs).toBe(4);
+    // The same settings as spelled out by hand share the prepared dataset (and its cached features).
+    const byHand = configOf('--dataset', 'folder', '--root', '../shared/data/fer2013', '--aligned', '--pad', '0', '--input-region', 'whole');
+    expect(shared.dataset).toEqual(byHand.dataset);
+    const elsewhere = configOf('--preset', 'fer2013', '--root', '/data/fer2013');
+    expect(elsewhere.dataset).toMatchObject({ source: 'folder', root: '/data/fer2013' });
+    expect(elsewhere.dataset.source === 'folder' && shared.dataset.source === 'folder' && elsewhere.dataset.out !== shared.dataset.out).toBe(true);
+  });
+});

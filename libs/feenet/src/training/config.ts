@@ -8,7 +8,7 @@ import { isBackboneName, type BackboneName } from '../model/feenet';
 import { FACEAPI_FACE_BOX } from '../backbones/faceapi';
 import { ALIGNED_INNER_FACE, faceRegionProblem, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '../dataset/synthetic-dataset';
-import { validateFolderOptions, type FolderSourceOptions } from '../dataset/folder/folder-source';
+import { DEFAULT_FOLDER_OPTIONS, validateFolderOptions, type FolderSourceOptions } from '../dataset/folder/folder-source';
 
 export type DatasetConfig =
   /** Generated on demand under `root` when missing (the embedded default). */
@@ -171,6 +171,16 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
     stepsPerEpoch: 94,
     epochs: 15,
     checkpointEvery: 100,
+  },
+  /**
+   * The real-face model shipped in models/: the frozen face-api backbone and the FEENet head on FER2013's 48 px
+   * faces, read whole (they are tight crops), two-class triplets from the labels. `--root` names the FER2013
+   * folder (`<split>/<label>/<image>`); the default is the shared research copy beside the repository.
+   */
+  fer2013: {
+    dataset: { source: 'folder', root: '../shared/data/fer2013', out: 'data/folder-fer2013', folder: { ...DEFAULT_FOLDER_OPTIONS, aligned: true, pad: 0 } },
+    inputRegion: WHOLE_IMAGE,
+    epochs: 4,
   },
 };
 
