@@ -5,6 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createAligner, type Aligner, type AlignedFace, type FaceApiDetectorModel, type FoundBy } from '@feenet/alignment';
 import { Experiment, ENGINES, openRunEmbedder, padTightFace, type EnginePreference, type RgbFace, type RunEmbedder } from '@feenet/feenet';
@@ -26,9 +27,18 @@ type Flags = Map<string, FlagValue>;
 
 export const DEFAULT_EXPERIMENTS_DIR = 'experiments';
 
-/** `--run` as a run id under the experiments folder, or a path to a run folder. */
-export function runDirOf(run: string, experimentsDir: string): string {
-  const dir = run.includes('/') || run.includes(path.sep) ? run : path.join(experimentsDir, run);
+/** The real-face model shipped with the project (`models/feenet-fer2013`, see its MODEL_CARD.md). */
+export const BUNDLED_RUN_ID = 'feenet-fer2013';
+export const BUNDLED_RUN_DIR = fileURLToPath(new URL(`../../../models/${BUNDLED_RUN_ID}`, import.meta.url));
+
+/**
+ * `--run` as a run id under the experiments folder, or a path to a run folder; without one, the bundled model
+ * (which is also what its id names when no run of that id exists, so its galleries find it).
+ */
+export function runDirOf(run: string | undefined, experimentsDir: string): string {
+  const id = run ?? BUNDLED_RUN_ID;
+  const dir = id.includes('/') || id.includes(path.sep) ? id : path.join(experimentsDir, id);
+  if (!existsSync(path.join(dir, 'config.json')) && id === BUNDLED_RUN_ID && existsSync(path.join(BUNDLED_RUN_DIR, 'config.json'))) return BUNDLED_RUN_DIR;
   if (!existsSync(path.join(dir, 'config.json'))) {
     const known = existsSync(experimentsDir)
       ? readdirSync(experimentsDir).filter((d) => existsSync(path.join(experimentsDir, d, 'config.json')))

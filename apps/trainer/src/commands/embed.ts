@@ -29,9 +29,10 @@ import {
 } from '../gallery-faces';
 import { bar, duration, ProgressLine } from '../progress';
 
-const HELP = `usage: nx run trainer:embed --run <run-id> --images <dir> [options]
+const HELP = `usage: nx run trainer:embed --images <dir> [--run <run-id>] [options]
 
-  --run <id|dir>              trained run whose model embeds the faces (experiments/<id>)
+  --run <id|dir>              trained run whose model embeds the faces (experiments/<id>); default: the bundled
+                              real-face model, models/feenet-fer2013
   --images <dir>              photos, searched recursively (dotfiles skipped)
   --out <dir>                 gallery folder (default experiments/<run>/galleries/<images folder name>)
   --keep-all                  also keep faces that fail the quality thresholds (default: drop them)
@@ -140,7 +141,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!flags) return;
 
   const experimentsDir = stringFlag(flags, 'experiments-dir') ?? DEFAULT_EXPERIMENTS_DIR;
-  const runDir = runDirOf(requiredStringFlag(flags, 'run'), experimentsDir);
+  const runDir = runDirOf(stringFlag(flags, 'run'), experimentsDir);
   const runId = path.basename(path.resolve(runDir));
   const imagesDir = path.resolve(requiredStringFlag(flags, 'images'));
   if (!existsSync(imagesDir)) throw new UsageError(`images folder not found: ${imagesDir}`);

@@ -17,7 +17,7 @@ import { reportTrainEvents } from './train';
 
 const HELP = `usage: nx run trainer:evaluate --run <run-id> [--faces <dir> --label-from folder [options]]
 
-  --run <id|dir>              the run (default: the newest finished one)
+  --run <id|dir>              the run (default: the newest finished one; with --faces, the bundled model)
   --faces <dir>               a labelled photo folder to judge the run on, instead of its test triplets
   --label-from folder         label = the immediate subfolder of <dir> (required with --faces)
   --person-from <how>         none (default), folder, or filename-regex:<re> (first group of <re> on the file name)
@@ -57,7 +57,6 @@ export async function run(argv: string[]): Promise<void> {
 async function evaluateOnFolder(flags: Map<string, FlagValue>): Promise<void> {
   const experimentsDir = stringFlag(flags, 'experiments-dir') ?? DEFAULT_EXPERIMENTS_DIR;
   const runArg = stringFlag(flags, 'run');
-  if (!runArg) throw new UsageError('--faces needs --run <run-id>');
   const faces = path.resolve(stringFlag(flags, 'faces')!);
   if (!existsSync(faces)) throw new UsageError(`faces folder not found: ${faces}`);
   if (stringFlag(flags, 'label-from') !== 'folder') throw new UsageError('--faces needs --label-from folder: triplets are drawn from the labels');
@@ -73,7 +72,7 @@ async function evaluateOnFolder(flags: Map<string, FlagValue>): Promise<void> {
     const v = flags.get(name);
     return v === undefined ? [] : v === true ? [`--${name}`] : [`--${name}`, String(v)];
   });
-  await embed(['--run', runArg, '--images', faces, '--out', out, '--experiments-dir', experimentsDir, '--label-from', 'folder',
+  await embed([...(runArg ? ['--run', runArg] : []), '--images', faces, '--out', out, '--experiments-dir', experimentsDir, '--label-from', 'folder',
     '--person-from', stringFlag(flags, 'person-from') ?? 'none', '--keep-all', ...passOn]);
   if (process.exitCode) return;
 
