@@ -38,9 +38,9 @@ import type { InferenceWorkerReply, InferenceWorkerRequest } from './tfjs-infere
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
-/** Targets from issue 8: onnxruntime faces/s at 224 and 112 px on the 2-core machine. */
+/** Targets: onnxruntime faces/s at 224 and 112 px on the 2-core machine. */
 const TARGETS: Record<number, number> = { 224: 50, 112: 200 };
-/** Target from issue 7: B0 training on wasm at 112 px using both cores, triplets/s and peak memory. */
+/** Target: B0 training on wasm at 112 px using both cores, triplets/s and peak memory. */
 const TRAINING_TARGET = { size: 112, tripletsPerSecond: 2, peakRssMB: 4096 };
 /** Triplets per training step: 24 faces in one batch. */
 const TRAINING_TRIPLETS = 8;

@@ -2,7 +2,7 @@
  * Gradient kernels the tfjs `wasm` backend lacks (4.22), registered so that EfficientNet-B0 can train on it:
  * Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput.
  *
- * Correct first (checked against the `cpu` backend in wasm-gradients.test.ts); speed is issue 7's job.
+ * Correct first (checked against the `cpu` backend in wasm-gradients.test.ts).
  * - Conv2DBackpropFilter (stride 1) reuses wasm's own C++ Conv3DBackpropFilterV2 by viewing NHWC as NDHWC with
  *   depth 1: no copies, since a TensorInfo is only a (dataId, shape) view of the wasm heap. Other strides (B0's
  *   stem) are one matrix product over a patch matrix when that fits in 256 MB, else a JS loop.

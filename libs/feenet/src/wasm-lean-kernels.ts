@@ -1,5 +1,5 @@
 /**
- * Replacements for tfjs-wasm 4.22 kernels that cost a B0 training step memory or time (issue 7), registered
+ * Replacements for tfjs-wasm 4.22 kernels that cost a B0 training step memory or time, registered
  * over the built-in ones; each falls back to the built-in kernel outside the shapes it handles.
  *
  * - Identity and same-dtype Cast share their input's buffer (a reference count, as the cpu backend does)

@@ -1,5 +1,5 @@
 /**
- * The memory- and time-saving replacements of issue 7: wasm's Identity/Cast sharing buffers, Sum/Mean as
+ * The memory- and time-saving replacements: wasm's Identity/Cast sharing buffers, Sum/Mean as
  * whole-image average pooling, BatchMatMul with its transposes done first (all against the cpu backend), and the lean backward pass against
  * tf.variableGrads (same gradients, released activations).
  */

@@ -13,7 +13,7 @@ export const ALIGNED_FACE_BOX: FaceRegion = [0.16, 0.125, 0.96, 0.875];
 /**
  * The inner face of an aligned crop, from above the brows to below the mouth and between the cheeks: where the
  * expression is, at 1.3x the face box's scale. What B0 at 64 px reads best on synthetic faces (libs/feenet README,
- * issue 7): the same pixels go to the features that change with expression.
+ * README): the same pixels go to the features that change with expression.
  */
 export const ALIGNED_INNER_FACE: FaceRegion = [0.24, 0.2, 0.84, 0.8];
 /** The whole stored image: for faces already cropped tightly, as face-api's detector would (FER2013's). */

@@ -43,8 +43,8 @@ export interface TrainConfig {
    * The part of each stored face image the backbone reads, [top, left, bottom, right] fractions; null: the
    * backbone's own (`inputRegionOf`): face-api's nets read `ALIGNED_FACE_BOX`, the box their detector gives, and
    * EfficientNet-B0 the whole aligned crop, as in the paper. Faces already cropped tightly (FER2013's, prepared
-   * `--aligned --pad 0`) are best read whole (`WHOLE_IMAGE`); a small B0 input gains from the face box (README,
-   * issue 7). Evaluation, the feature cache and the run's embedder all read the same region.
+   * `--aligned --pad 0`) are best read whole (`WHOLE_IMAGE`); a small B0 input gains from the face box (README).
+   * Evaluation, the feature cache and the run's embedder all read the same region.
    */
   inputRegion: FaceRegion | null;
   /** Fine-tune: how many of the expression net's four dense blocks train, counted from the top. */
@@ -65,7 +65,7 @@ export interface TrainConfig {
   /**
    * Batch norm (scale 1 and offset 0, frozen; momentum `batchNormMomentum`) on the 16-d output before the L2
    * normalisation: a batch cannot collapse to one point in training (see `HeadOptions.embeddingBatchNorm`).
-   * Not in the paper; what stopped B0's collapse from random initialisation here (README, issue 7).
+   * Not in the paper; what stopped B0's collapse from random initialisation here (README).
    */
   embeddingBatchNorm: boolean;
   /** Triplets per step; each step embeds 3 × this many faces in one batch. */
@@ -148,7 +148,7 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
     checkpointEvery: 500,
   },
   /**
-   * B0 from random initialisation on a 2-core CPU (issue 7; the measured runs are in libs/feenet's README): the
+   * B0 from random initialisation on a 2-core CPU (the measured runs are in docs/results.md): the
    * inner face at 64 px (the pixels go where the expression is), in-batch semi-hard negatives (many more
    * comparisons per forward pass), residual blocks starting as the identity, the embedding batch norm against
    * collapse, no stochastic depth or head dropout, faster-moving batch-norm statistics, a peak learning rate of

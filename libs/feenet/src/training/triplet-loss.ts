@@ -44,7 +44,7 @@ export const PAPER_OBJECTIVE: TripletObjective = { margin: DEFAULT_MARGIN, batch
  * rated negative: 97 %); the rule skips the faces the embedding already places closer, where the guess is most
  * likely wrong. Averaged over the terms still active, so it keeps pulling once most are satisfied. A batch of
  * B triplets adds 2·B·(3B − 3) comparisons to the rated 2·B at no extra forward pass: what lets a B0 trained
- * from random initialisation find expressions within a CPU budget (libs/feenet README, issue 7).
+ * from random initialisation find expressions within a CPU budget (libs/feenet README).
  */
 export function batchNegativeLoss(anchor: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, margin = DEFAULT_MARGIN): tf.Scalar {
   return tf.tidy(() => {
