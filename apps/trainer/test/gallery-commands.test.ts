@@ -4,7 +4,7 @@
  * What is asserted is what a user relies on: the nearest faces and their distances, person and tag restriction,
  * the contact sheets' sizes, tag counts, resumable/idempotent embedding, and one-line errors for bad input.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,6 +161,24 @@ describe('embed and search with a trained run', () => {
     // A rerun reuses the gallery and prints the same figures.
     expect(await output(evaluate, argv)).toMatch(/gallery already exists[\s\S]*two-class triplet accuracy/);
     await expect(evaluate(['--run', runDir, '--faces', labelled])).rejects.toThrow(UsageError);
+  });
+
+  const ferTest = path.join(repo, '../shared/data/fer2013/test');
+  it.skipIf(!existsSync(ferTest))('the bundled model: embed and evaluate without --run, and it knows FER2013 expressions', async () => {
+    // 20 FER2013 test faces per label (never copied into the repository: a temp folder).
+    const labelled = path.join(work, 'fer-labelled');
+    for (const label of readdirSync(ferTest)) {
+      mkdirSync(path.join(labelled, label), { recursive: true });
+      for (const f of readdirSync(path.join(ferTest, label)).sort().slice(0, 20)) copyFileSync(path.join(ferTest, label, f), path.join(labelled, label, f));
+    }
+    const out = path.join(work, 'fer-bundled');
+    const text = await output(evaluate, ['--faces', labelled, '--label-from', 'folder', '--aligned', '--out', out, '--triplets', '2000']);
+    const g = await loadGallery(out);
+    expect(g.model).toEqual({ runId: 'feenet-fer2013' });
+    expect(g.faces).toHaveLength(140);
+    // Chance is 33 %; the model gets ~70 % on FER2013's test split. A random head would not pass 60 %.
+    const accuracy = Number(/two-class triplet accuracy: ([\d.]+)%/.exec(text)![1]) / 100;
+    expect(accuracy).toBeGreaterThan(0.6);
   });
 
   it('search: the query face itself first at distance 0, then the gallery in order of distance; the sheet has query + k cells', async () => {

@@ -42,7 +42,7 @@ describe('--preset fer2013', () => {
     const shared = configOf('--preset', 'fer2013');
     expect(shared.dataset).toMatchObject({ source: 'folder', root: '../shared/data/fer2013', folder: { aligned: true, pad: 0 } });
     expect(shared.inputRegion).toEqual(WHOLE_IMAGE);
-    expect(shared.epochs).toBe(4);
+    expect(shared).toMatchObject({ epochs: 12, batchNegatives: 1 });
     // The same settings as spelled out by hand share the prepared dataset (and its cached features).
     const byHand = configOf('--dataset', 'folder', '--root', '../shared/data/fer2013', '--aligned', '--pad', '0', '--input-region', 'whole');
     expect(shared.dataset).toEqual(byHand.dataset);
