@@ -7,7 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { createAligner, type Aligner, type AlignedFace, type FaceApiDetectorModel, type FoundBy } from '@feenet/alignment';
+import { createAligner, createAlignerPool, type Aligner, type AlignedFace, type FaceApiDetectorModel, type FoundBy } from '@feenet/alignment';
 import { Experiment, ENGINES, openRunEmbedder, padTightFace, type EnginePreference, type RgbFace, type RunEmbedder } from '@feenet/feenet';
 import {
   type ContactSheetEntry,
@@ -98,8 +98,9 @@ export function padFlag(flags: Flags, fallback: number): number {
   return pad;
 }
 
-export async function openAligner(flags: Flags): Promise<Aligner> {
-  return createAligner({ faceApi: alignerFlags(flags) });
+/** One aligner, or with `workers` > 1 a pool of worker threads (one core each) for folders of photos. */
+export async function openAligner(flags: Flags, workers = 1): Promise<Aligner> {
+  return workers > 1 ? createAlignerPool(workers, { faceApi: alignerFlags(flags) }) : createAligner({ faceApi: alignerFlags(flags) });
 }
 
 /** One face of an image, ready to embed; `issues` is empty when it passes the quality thresholds. */

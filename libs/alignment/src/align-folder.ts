@@ -206,7 +206,7 @@ async function listFiles(root: string, exclude: string): Promise<SourceFile[]> {
  * so the worker starts from a small CommonJS bootstrap that registers tsx's require hook and then requires
  * the .ts entry; TSX_TSCONFIG_PATH gives it the tsconfig `paths` that resolve `@feenet/*` from any cwd.
  */
-function spawnWorker(): Worker {
+export function spawnAlignWorker(): Worker {
   const selfUrl = import.meta.url;
   if (!selfUrl.endsWith('.ts')) return new Worker(new URL('./align-worker.js', selfUrl));
   const entry = fileURLToPath(new URL('./align-worker.ts', selfUrl));
@@ -226,7 +226,7 @@ async function runPool(
   options: AlignFolderOptions,
   record: (source: string, outcome: { ok: true; result: AlignFileResult } | { ok: false; message: string }) => void,
 ): Promise<string> {
-  const workers = Array.from({ length: count }, spawnWorker);
+  const workers = Array.from({ length: count }, spawnAlignWorker);
   let next = 0;
   let description = '';
   try {

@@ -1,4 +1,5 @@
 export { createAligner } from './aligner';
+export { createAlignerPool } from './aligner-pool';
 export { DEFAULT_FRAMED_SEARCH } from './aligner';
 export type { Aligner, AlignerOptions, AlignedFace, AlignImageResult, FoundBy, FramedSearchOptions, StageTimings } from './aligner';
 export { alignFace, DEFAULT_ALIGNED_SIZE } from './align-face';

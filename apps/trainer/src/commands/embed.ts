@@ -8,15 +8,17 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { createGallery, embeddingMatrix, loadGallery, saveGallery, type FaceRecord } from '@feenet/clustering';
-import { booleanFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
+import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import {
   DEFAULT_EXPERIMENTS_DIR,
   alignerFlags,
   enginePreference,
   findFaces,
   folderOf,
+  type FoundFaces,
   imageFilesUnder,
   openAligner,
   openEmbedder,
@@ -45,12 +47,13 @@ const HELP = `usage: nx run trainer:embed --images <dir> [--run <run-id>] [optio
   --detector <name>           ssd-mobilenet-v1 (default) or tiny-face-detector
   --min-confidence <p>        detection score threshold (default 0.5)
   --engine <name>             auto (default), fastest, onnxruntime or tfjs
+  --workers <n>               threads aligning photos, one core each (default: the machine's cores)
   --experiments-dir <dir>     default experiments
   --force                     rebuild the gallery even if it exists`;
 
 const FLAGS = [
   'run', 'images', 'out', 'keep-all', 'aligned', 'pad', 'person-from', 'label-from', 'detector', 'min-confidence',
-  'engine', 'experiments-dir', 'force', 'help',
+  'engine', 'experiments-dir', 'force', 'workers', 'help',
 ];
 
 export const EMBED_LOG = 'embed-log.jsonl';
@@ -197,7 +200,9 @@ export async function run(argv: string[]): Promise<void> {
   process.on('SIGINT', onSigint);
 
   const source: FaceSource | null = aligned ? { kind: 'crops', pad: pad! } : null;
-  const aligner = aligned ? null : await openAligner(flags);
+  const workers = numberFlag(flags, 'workers') ?? availableParallelism();
+  if (!(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers must be a whole number ≥ 1, got ${workers}`);
+  const aligner = aligned ? null : await openAligner(flags, Math.min(workers, Math.max(1, todo.length)));
   if (aligner) progress.log(`aligning: ${aligner.description}${settings.keepAll ? ' (keeping all faces)' : ' (keeping faces that pass quality; --keep-all keeps all)'}`);
   else progress.log(`faces given as crops: no detection, border ${pad} of the side per side`);
   const embedder = await openEmbedder(runDir, prefer, (l) => progress.log(l));
@@ -230,10 +235,18 @@ export async function run(argv: string[]): Promise<void> {
     pendingFaces = 0;
   };
 
+  // Images are aligned ahead of the one being recorded (on the pool's workers), and recorded in order.
+  const faceSource: FaceSource = source ?? { kind: 'photos', aligner: aligner! };
+  const ahead: Promise<FoundFaces>[] = [];
+  let dispatched = 0;
+  const alignAhead = () => {
+    while (ahead.length < 2 * workers && dispatched < todo.length) ahead.push(findFaces(faceSource, path.join(imagesDir, todo[dispatched++]!)));
+  };
   try {
     for (const rel of todo) {
       if (controller.signal.aborted) break;
-      const found = await findFaces(source ?? { kind: 'photos', aligner: aligner! }, path.join(imagesDir, rel));
+      alignAhead();
+      const found = await ahead.shift()!;
       done++;
       if (!found.ok) {
         failuresNow++;
