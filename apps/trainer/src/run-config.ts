@@ -185,7 +185,9 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
       // A preset or config file named the folder: flags may still change it and its settings.
       const root = stringFlag(flags, 'root') ?? config.dataset.root;
       const { folder } = folderFromFlags(flags, config.dataset.folder, root);
-      const out = stringFlag(flags, 'dataset-out') ?? defaultFolderOut(root, folder);
+      // A config file's own `out` stands while the folder and its settings are unchanged; a preset leaves it empty.
+      const unchanged = root === config.dataset.root && JSON.stringify(folder) === JSON.stringify(config.dataset.folder);
+      const out = stringFlag(flags, 'dataset-out') ?? (unchanged && config.dataset.out ? config.dataset.out : defaultFolderOut(root, folder));
       config.dataset = { ...config.dataset, root, out, folder };
     }
   }

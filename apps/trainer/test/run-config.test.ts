@@ -1,4 +1,7 @@
 /** Flags → TrainConfig: what a researcher types must land in config.json, and a typo must be refused plainly. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, FACEAPI_FACE_BOX, WHOLE_IMAGE, inputRegionOf, mergeConfig, validateConfig } from '@feenet/feenet';
 import { parseFlags, UsageError } from '../src/cli-args';
@@ -49,5 +52,9 @@ describe('--preset fer2013', () => {
     const elsewhere = configOf('--preset', 'fer2013', '--root', '/data/fer2013');
     expect(elsewhere.dataset).toMatchObject({ source: 'folder', root: '/data/fer2013' });
     expect(elsewhere.dataset.source === 'folder' && shared.dataset.source === 'folder' && elsewhere.dataset.out !== shared.dataset.out).toBe(true);
+    // A config file that names its own prepared folder keeps it.
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'run-config-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ dataset: { ...shared.dataset, out: 'data/my-fer' } }));
+    expect(configOf('--config', file).dataset).toMatchObject({ source: 'folder', out: 'data/my-fer' });
   });
 });

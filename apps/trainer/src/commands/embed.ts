@@ -264,13 +264,14 @@ export async function run(argv: string[]): Promise<void> {
           dropped: found.faces.filter((f) => !kept.includes(f)).map((f) => ({ index: f.index, issues: f.issues })),
           framed: kept.filter((f) => f.foundBy === 'framed').length,
         };
+        const person = personOf(rel);
         for (const face of kept) {
           const image = `${FACES_DIR}/${rel}.${face.index}.png`;
           await writeFacePng(face.image, path.join(out, image));
           line.faces.push({
             id: aligned ? rel : `${rel}#${face.index}`,
             image,
-            ...(personOf(rel) !== undefined ? { person: personOf(rel)! } : {}),
+            ...(person !== undefined ? { person } : {}),
             ...(settings.labelFrom === 'folder' && folder !== undefined ? { label: folder } : {}),
             embedding: [],
           });

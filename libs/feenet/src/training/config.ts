@@ -176,10 +176,11 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
    * The real-face model shipped in models/: the frozen face-api backbone and the FEENet head on FER2013's 48 px
    * faces, read whole (they are tight crops), two-class triplets from the labels, in-batch negatives, 12 epochs
    * (the best validation accuracy of the variants in docs/results.md). `--root` names the FER2013
-   * folder (`<split>/<label>/<image>`); the default is the shared research copy beside the repository.
+   * folder (`<split>/<label>/<image>`); the default is the shared research copy beside the repository. `out` is
+   * left empty: the trainer names the prepared folder after the root and settings.
    */
   fer2013: {
-    dataset: { source: 'folder', root: '../shared/data/fer2013', out: 'data/folder-fer2013', folder: { ...DEFAULT_FOLDER_OPTIONS, aligned: true, pad: 0 } },
+    dataset: { source: 'folder', root: '../shared/data/fer2013', out: '', folder: { ...DEFAULT_FOLDER_OPTIONS, aligned: true, pad: 0 } },
     inputRegion: WHOLE_IMAGE,
     batchNegatives: 1,
     epochs: 12,
