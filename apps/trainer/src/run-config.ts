@@ -42,6 +42,7 @@ const FIELD_FLAGS = {
   'min-learning-rate': 'minLearningRate',
   margin: 'margin',
   'batch-negatives': 'batchNegatives',
+  'label-contrast': 'labelContrast',
   'min-agreement': 'minAgreement',
   'log-every': 'logEvery',
   'checkpoint-every': 'checkpointEvery',

@@ -40,6 +40,14 @@ describe('--batch-negatives', () => {
   });
 });
 
+describe('--label-contrast', () => {
+  it('sets the weight of the supervised contrastive term over class labels (0 by default) and refuses negative weights', () => {
+    expect(configOf().labelContrast).toBe(0);
+    expect(configOf('--preset', 'fer2013', '--label-contrast', '0.5').labelContrast).toBe(0.5);
+    expect(() => configOf('--label-contrast', '-1')).toThrow(/labelContrast/);
+  });
+});
+
 describe('--preset fer2013', () => {
   it('reads FER2013 as aligned tight crops, whole, from the shared copy or from --root, prepared once per settings', () => {
     const shared = configOf('--preset', 'fer2013');

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isRunId, listExperimentRows, readLearningCurves } from '../src/server/experiments';
+import { isRunId, listExperimentRows, listRuns, readLearningCurves, runDirectory } from '../src/server/experiments';
+import { workbenchRoots } from '../src/server/roots';
 
 const root = mkdtempSync(path.join(tmpdir(), 'workbench-experiments-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -48,10 +49,31 @@ describe('experiment rows', () => {
   });
 
   it('reads learning curves and counts the torn line a killed run leaves', () => {
-    const curves = readLearningCurves(root, 'done');
+    const curves = readLearningCurves(path.join(root, 'done'), 'done');
     expect(curves.steps).toHaveLength(1);
     expect(curves.evals).toEqual([{ split: 'validation', step: 1, accuracy: 0.7 }]);
     expect(curves.skippedLines).toBe(1);
+  });
+
+  it('lists the bundled models after the workspace runs and finds the folder a gallery names in either root', () => {
+    const workspace = mkdtempSync(path.join(tmpdir(), 'workbench-bundled-'));
+    try {
+      const roots = workbenchRoots({ FEENET_WORKSPACE: workspace });
+      for (const [base, id] of [[roots.experiments, 'own-run'], [roots.models, 'feenet-fer2013'], [roots.models, 'own-run']] as const) {
+        mkdirSync(path.join(base, id), { recursive: true });
+        writeFileSync(path.join(base, id, 'config.json'), config);
+        writeFileSync(path.join(base, id, 'summary.json'), summary);
+      }
+      const rows = listRuns(roots);
+      // A workspace run shadows a bundled model of the same name.
+      expect(rows.map((r) => [r.runId, r.bundled])).toEqual([['own-run', false], ['feenet-fer2013', true]]);
+      expect(runDirectory(roots, 'feenet-fer2013')).toBe(path.join(roots.models, 'feenet-fer2013'));
+      expect(runDirectory(roots, 'own-run')).toBe(path.join(roots.experiments, 'own-run'));
+      expect(runDirectory(roots, 'missing')).toBe(path.join(roots.experiments, 'missing'));
+      expect(() => runDirectory(roots, '../models/feenet-fer2013')).toThrow();
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
   });
 
   it('accepts only plain run ids', () => {

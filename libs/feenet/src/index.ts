@@ -24,7 +24,7 @@ export { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, WHOLE_IMAGE, NAMED_FACE_REGIONS, 
 export { ExpressionNet } from './backbones/faceapi-expression-net';
 
 // Loss and metric
-export { tripletLoss, batchNegativeLoss, tripletObjective, DEFAULT_MARGIN, PAPER_OBJECTIVE, type TripletObjective } from './training/triplet-loss';
+export { tripletLoss, batchNegativeLoss, labelContrastLoss, tripletObjective, DEFAULT_MARGIN, PAPER_OBJECTIVE, type TripletObjective } from './training/triplet-loss';
 export { tripletAccuracy, predictsTriplet, embeddingSpread } from './training/triplet-accuracy';
 export type { TripletAccuracy } from './training/triplet-accuracy';
 

@@ -95,7 +95,7 @@ describe('data-parallel training steps', () => {
       x.dispose();
     }
 
-    const pool = await ReplicaPool.start(parallel, { workers: 2, backend: 'wasm', objective: { margin: MARGIN, batchNegatives: 0 } });
+    const pool = await ReplicaPool.start(parallel, { workers: 2, backend: 'wasm', objective: { margin: MARGIN, batchNegatives: 0, labelContrast: 0 } });
     try {
       expect(pool.description).toMatch(/^2 workers × wasm/);
       const optParallel = tf.train.adam(1e-2);
@@ -124,7 +124,7 @@ describe('data-parallel training steps', () => {
       const results = shares.map((share) => {
         layout.read(before); // each replica starts from the same weights
         const x = gather(inputs, ids(share));
-        const r = shareGradients(reference, layout, x, { margin: MARGIN, batchNegatives: 0 });
+        const r = shareGradients(reference, layout, x, { margin: MARGIN, batchNegatives: 0, labelContrast: 0 });
         x.dispose();
         return r;
       });
@@ -151,7 +151,7 @@ describe('data-parallel training steps', () => {
       layout.setState(state);
     }
 
-    const pool = await ReplicaPool.start(parallel, { workers: 2, backend: 'wasm', objective: { margin: MARGIN, batchNegatives: 0 } });
+    const pool = await ReplicaPool.start(parallel, { workers: 2, backend: 'wasm', objective: { margin: MARGIN, batchNegatives: 0, labelContrast: 0 } });
     const parallelLosses: number[] = [];
     try {
       const optParallel = tf.train.adam(1e-3);

@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNegativeLoss, embeddingSpread, selectBackend, tripletAccuracy, tripletLoss, tripletObjective, type Triplet } from '../src/index';
+import { batchNegativeLoss, embeddingSpread, labelContrastLoss, selectBackend, tripletAccuracy, tripletLoss, tripletObjective, type Triplet } from '../src/index';
+
+/** `rows` seeded random unit vectors in `dim` dimensions. */
+function unitRows(rows: number, dim: number, seed: number): number[][] {
+  const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  return Array.from({ length: rows }, () => {
+    const v = Array.from({ length: dim }, next);
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
 
 describe('triplet loss', () => {
   beforeAll(async () => {
@@ -58,15 +68,6 @@ describe('in-batch semi-hard negatives', () => {
     return sum / Math.max(1, active);
   }
 
-  /** `rows` seeded random unit vectors in `dim` dimensions. */
-  function unitRows(rows: number, dim: number, seed: number): number[][] {
-    const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
-    return Array.from({ length: rows }, () => {
-      const v = Array.from({ length: dim }, next);
-      const norm = Math.hypot(...v);
-      return v.map((x) => x / norm);
-    });
-  }
 
   it('matches a loop over every other face in the batch, skipping faces closer than the positive', () => {
     const [a, p, n] = [7, 8, 9].map((seed) => unitRows(5, 4, seed)) as [number[][], number[][], number[][]];
@@ -95,12 +96,67 @@ describe('in-batch semi-hard negatives', () => {
     const rated = tripletLoss(a, p, n, 0.2).dataSync()[0]!;
     const extra = batchNegativeLoss(a, p, n, 0.2).dataSync()[0]!;
     expect(extra).toBeGreaterThan(0);
-    expect(tripletObjective(e, { margin: 0.2, batchNegatives: 0 }).dataSync()[0]).toBeCloseTo(rated, 6);
-    expect(tripletObjective(e, { margin: 0.2, batchNegatives: 0.5 }).dataSync()[0]).toBeCloseTo(rated + 0.5 * extra, 6);
-    const withExtra = tf.grad((x: tf.Tensor) => tripletObjective(x as tf.Tensor2D, { margin: 0.2, batchNegatives: 1 }))(e);
-    const ratedOnly = tf.grad((x: tf.Tensor) => tripletObjective(x as tf.Tensor2D, { margin: 0.2, batchNegatives: 0 }))(e);
+    expect(tripletObjective(e, { margin: 0.2, batchNegatives: 0, labelContrast: 0 }).dataSync()[0]).toBeCloseTo(rated, 6);
+    expect(tripletObjective(e, { margin: 0.2, batchNegatives: 0.5, labelContrast: 0 }).dataSync()[0]).toBeCloseTo(rated + 0.5 * extra, 6);
+    const withExtra = tf.grad((x: tf.Tensor) => tripletObjective(x as tf.Tensor2D, { margin: 0.2, batchNegatives: 1, labelContrast: 0 }))(e);
+    const ratedOnly = tf.grad((x: tf.Tensor) => tripletObjective(x as tf.Tensor2D, { margin: 0.2, batchNegatives: 0, labelContrast: 0 }))(e);
     expect(Math.max(...Array.from(tf.sub(withExtra, ratedOnly).dataSync()).map(Math.abs))).toBeGreaterThan(1e-3);
     tf.dispose([e, a, p, n, withExtra, ratedOnly]);
+  });
+});
+
+describe('label contrast', () => {
+  /** Supervised contrastive loss by hand: for each face with a same-label partner, −mean log softmax over the others. */
+  function contrastByHand(rows: number[][], labels: number[], t: number): number {
+    const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0);
+    let total = 0;
+    let faces = 0;
+    rows.forEach((ri, i) => {
+      const others = rows.map((rk, k) => (k === i ? null : Math.exp(dot(ri, rk) / t)));
+      const denominator = others.reduce<number>((s, v) => s + (v ?? 0), 0);
+      const logs = rows.flatMap((rj, j) => (j !== i && labels[j] === labels[i] ? [Math.log(Math.exp(dot(ri, rj) / t) / denominator)] : []));
+      if (logs.length) (total += -logs.reduce((s, v) => s + v, 0) / logs.length), faces++;
+    });
+    return total / faces;
+  }
+
+  it('matches the formula, and is lower when classes sit apart than when they are mixed', () => {
+    const rows = unitRows(9, 3, 5);
+    const labels = [0, 1, 2, 0, 1, 2, 0, 0, 3];
+    const e = tf.tensor2d(rows);
+    expect(labelContrastLoss(e, Int32Array.from(labels), 0.5).dataSync()[0]).toBeCloseTo(contrastByHand(rows, labels, 0.5), 4);
+    const apart = tf.tensor2d([[1, 0], [1, 0], [0, 1], [0, 1], [-1, 0], [-1, 0]]);
+    const mixed = tf.tensor2d([[1, 0], [0, 1], [0, 1], [-1, 0], [-1, 0], [1, 0]]);
+    const sixLabels = Int32Array.from([0, 0, 1, 1, 2, 2]);
+    expect(labelContrastLoss(apart, sixLabels).dataSync()[0]!).toBeLessThan(labelContrastLoss(mixed, sixLabels).dataSync()[0]! - 1);
+    tf.dispose([e, apart, mixed]);
+  });
+
+  it('joins the objective with its weight and pulls faces of one label together', () => {
+    const e = tf.tensor2d(unitRows(12, 4, 3));
+    const labels = Int32Array.from([0, 1, 2, 3, 0, 1, 2, 3, 1, 2, 3, 0]);
+    const base = { margin: 0.2, batchNegatives: 0, labelContrast: 0 };
+    const rated = tripletObjective(e, base).dataSync()[0]!;
+    const extra = labelContrastLoss(e, labels).dataSync()[0]!;
+    expect(extra).toBeGreaterThan(0);
+    expect(tripletObjective(e, { ...base, labelContrast: 2 }, labels).dataSync()[0]).toBeCloseTo(rated + 2 * extra, 4);
+    expect(() => tripletObjective(e, { ...base, labelContrast: 1 })).toThrow(/without them/);
+    // A gradient step on the label term alone brings same-label faces closer than other-label faces, on average.
+    const meanGap = (x: tf.Tensor2D) => {
+      const v = x.arraySync();
+      let same = 0, sameN = 0, other = 0, otherN = 0;
+      v.forEach((a, i) => v.forEach((b, j) => {
+        if (i === j) return;
+        const dist = a.reduce((s, q, k) => s + (q - b[k]!) ** 2, 0);
+        if (labels[i] === labels[j]) (same += dist), sameN++;
+        else (other += dist), otherN++;
+      }));
+      return other / otherN - same / sameN;
+    };
+    const g = tf.grad((x: tf.Tensor) => labelContrastLoss(x as tf.Tensor2D, labels))(e);
+    const stepped = tf.sub(e, tf.mul(g, 0.01)) as tf.Tensor2D;
+    expect(meanGap(stepped)).toBeGreaterThan(meanGap(e));
+    tf.dispose([e, g, stepped]);
   });
 });
 

@@ -2,7 +2,7 @@
  * End-to-end training on a tiny synthetic dataset: each backbone learns its training triplets, a stopped run
  * resumes to exactly the result of an uninterrupted one, and a non-finite loss stops the run cleanly.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,20 @@ describe('training FEENet', () => {
     expect(metrics.filter((m) => m.kind === 'eval' && m.split === 'validation')).toHaveLength(6);
     expect(metrics.filter((m) => m.kind === 'step').length).toBeGreaterThanOrEqual(12);
     expect(result.testEmbeddings).toHaveLength(result.testFaces.length * 16);
+  });
+
+  it('uses class labels when asked (labelContrast), and refuses a dataset whose training faces lack them', async () => {
+    const config = tinyConfig({ runId: 'faceapi-label-contrast', backbone: 'faceapi', labelContrast: 1 });
+    const result = await train(config);
+    expect(await trainingAccuracy(result, config)).toBeGreaterThanOrEqual(0.9);
+    expect(result.experiment.readConfig().labelContrast).toBe(1);
+    // The same faces without labels (as FEC's are): a clear refusal before any step.
+    const unlabelled = path.join(work, 'tiny-unlabelled');
+    cpSync(datasetRoot, unlabelled, { recursive: true });
+    const faces = readFileSync(path.join(unlabelled, 'faces.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    writeFileSync(path.join(unlabelled, 'faces.jsonl'), faces.map(({ label: _label, ...f }) => JSON.stringify(f)).join('\n') + '\n');
+    const refused = tinyConfig({ runId: 'label-contrast-unlabelled', labelContrast: 1, dataset: { source: 'prepared', root: unlabelled } });
+    await expect(train(refused)).rejects.toThrow(/labelContrast needs labelled faces/);
   });
 
   it('efficientnet-b0 backbone at 32 px: gradients flow through every block (training triplets ≥ 90 %)', async () => {

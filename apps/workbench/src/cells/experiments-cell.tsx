@@ -20,7 +20,7 @@ export const REFERENCE_ACCURACIES = [
 const TYPES = ['ONE_CLASS', 'TWO_CLASS', 'THREE_CLASS'] as const;
 
 const COLUMNS: { key: string; label: string; value: (r: ExperimentRow) => string | number | null; show: (r: ExperimentRow) => string }[] = [
-  { key: 'runId', label: 'run', value: (r) => r.runId, show: (r) => r.runId },
+  { key: 'runId', label: 'run', value: (r) => r.runId, show: (r) => (r.bundled ? `${r.runId} (bundled)` : r.runId) },
   { key: 'dataset', label: 'dataset', value: (r) => r.dataset, show: (r) => r.dataset },
   { key: 'backbone', label: 'backbone', value: (r) => r.backbone, show: (r) => r.backbone },
   { key: 'inputSize', label: 'input', value: (r) => r.inputSize, show: (r) => (r.inputSize ? `${r.inputSize} px` : '–') },
@@ -36,7 +36,7 @@ const COLUMNS: { key: string; label: string; value: (r: ExperimentRow) => string
     value: (r: ExperimentRow) => r.test?.byType[t]?.accuracy ?? null,
     show: (r: ExperimentRow) => pct(r.test?.byType[t]?.accuracy),
   })),
-  { key: 'status', label: 'status', value: (r) => r.status, show: (r) => r.status },
+  { key: 'status', label: 'status', value: (r) => r.status, show: (r) => (r.bundled ? `${r.status}, shipped in models/` : r.status) },
 ];
 
 function pct(v: number | undefined | null): string {

@@ -1,12 +1,12 @@
 /**
- * Training runs as the experiments cell shows them: one row per run folder under the experiments root, read
- * from the files the trainer writes (config.json, summary.json, metrics.jsonl). Unfinished and failed runs are
- * listed too, with what is known so far.
+ * Training runs as the experiments cell shows them: one row per run folder under the experiments root, and one
+ * per model bundled under the models root, read from the files the trainer writes (config.json, summary.json,
+ * metrics.jsonl). Unfinished and failed runs are listed too, with what is known so far.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { MetricLine, RunSummary, TrainConfig } from '@feenet/feenet';
-import { resolveInRoot } from './roots';
+import { resolveInRoot, type WorkbenchRoots } from './roots';
 
 export type RunStatus = 'completed' | 'failed' | 'unfinished';
 
@@ -27,6 +27,8 @@ export interface ExperimentRow {
   readonly failure: string | null;
   readonly galleries: readonly string[];
   readonly modifiedAt: string;
+  /** A model shipped with the project (models root) rather than a run of this workspace. */
+  readonly bundled: boolean;
 }
 
 export interface LearningCurves {
@@ -43,15 +45,33 @@ export function isRunId(value: string): boolean {
   return RUN_ID.test(value) && value !== '.' && value !== '..';
 }
 
-export function listExperimentRows(experimentsRoot: string): ExperimentRow[] {
+export function listExperimentRows(experimentsRoot: string, bundled = false): ExperimentRow[] {
   if (!existsSync(experimentsRoot)) return [];
   return readdirSync(experimentsRoot, { withFileTypes: true })
     .filter((d) => d.isDirectory() && isRunId(d.name) && existsSync(path.join(experimentsRoot, d.name, 'config.json')))
-    .map((d) => readExperimentRow(experimentsRoot, d.name))
+    .map((d) => readExperimentRow(experimentsRoot, d.name, bundled))
     .sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
 }
 
-export function readExperimentRow(experimentsRoot: string, runId: string): ExperimentRow {
+/** The workspace's runs, newest first, then the bundled models a run of the same name does not shadow. */
+export function listRuns(roots: WorkbenchRoots): ExperimentRow[] {
+  const own = listExperimentRows(roots.experiments);
+  const names = new Set(own.map((r) => r.runId));
+  return [...own, ...listExperimentRows(roots.models, true).filter((r) => !names.has(r.runId))];
+}
+
+/**
+ * The folder of a run a gallery or request names: the workspace's own run, else a bundled model of that name
+ * (`trainer:embed` without `--run` embeds with the bundled model and names it in the gallery).
+ */
+export function runDirectory(roots: WorkbenchRoots, runId: string): string {
+  const own = resolveInRoot(roots.experiments, runId);
+  if (existsSync(path.join(own, 'config.json'))) return own;
+  const bundled = resolveInRoot(roots.models, runId);
+  return existsSync(path.join(bundled, 'config.json')) ? bundled : own;
+}
+
+export function readExperimentRow(experimentsRoot: string, runId: string, bundled = false): ExperimentRow {
   const dir = resolveInRoot(experimentsRoot, runId);
   const config = readJson<TrainConfig>(path.join(dir, 'config.json'));
   const summary = existsSync(path.join(dir, 'summary.json')) ? readJson<RunSummary>(path.join(dir, 'summary.json')) : null;
@@ -69,8 +89,9 @@ export function readExperimentRow(experimentsRoot: string, runId: string): Exper
     validation: summary?.validation ?? null,
     test: summary?.test ?? null,
     failure: summary?.failure ?? null,
-    galleries: galleriesOfRun(experimentsRoot, runId),
+    galleries: bundled ? [] : galleriesOfRun(experimentsRoot, runId),
     modifiedAt: statSync(dir).mtime.toISOString(),
+    bundled,
   };
 }
 
@@ -88,8 +109,9 @@ export function galleriesOfRun(experimentsRoot: string, runId: string): string[]
   return found;
 }
 
-export function readLearningCurves(experimentsRoot: string, runId: string): LearningCurves {
-  const file = path.join(resolveInRoot(experimentsRoot, runId), 'metrics.jsonl');
+/** `runDir`: the run's folder, already resolved inside a root (`runDirectory`). */
+export function readLearningCurves(runDir: string, runId: string): LearningCurves {
+  const file = path.join(runDir, 'metrics.jsonl');
   const steps: LearningCurves['steps'][number][] = [];
   const evals: LearningCurves['evals'][number][] = [];
   let skippedLines = 0;

@@ -1,6 +1,7 @@
 /**
  * The only places the workbench server reads from: the data root (datasets, galleries, the SQLite
- * database) and the experiments root (training runs). Every path a request names goes through
+ * database), the experiments root (training runs) and the models root (the models shipped with the project,
+ * read like finished runs, never written). Every path a request names goes through
  * `resolveInRoot`, which refuses anything that would leave its root, symlinks included.
  */
 import { existsSync, realpathSync } from 'node:fs';
@@ -12,6 +13,8 @@ export interface WorkbenchRoots {
   readonly workspace: string;
   readonly data: string;
   readonly experiments: string;
+  /** Bundled models (`models/` of the workspace): each a finished run folder a gallery can name. */
+  readonly models: string;
   /** SQLite file with notebooks and the tag taxonomy. */
   readonly database: string;
 }
@@ -22,17 +25,18 @@ export class OutsideRootError extends Error {
 }
 
 /**
- * Roots from the environment (WORKBENCH_DATA_ROOT, WORKBENCH_EXPERIMENTS_ROOT, WORKBENCH_DB), defaulting to the
- * workspace's `data/` and `experiments/`. Next runs with apps/workbench as its working directory.
+ * Roots from the environment (WORKBENCH_DATA_ROOT, WORKBENCH_EXPERIMENTS_ROOT, WORKBENCH_MODELS_ROOT,
+ * WORKBENCH_DB), defaulting to the workspace's `data/`, `experiments/` and `models/`. Next runs with apps/workbench as its working directory.
  */
 export function workbenchRoots(env: Readonly<Record<string, string | undefined>> = process.env): WorkbenchRoots {
   // Runtime paths, not build inputs: tell Turbopack's file tracer not to follow them.
   const workspace = path.resolve(/*turbopackIgnore: true*/ env.FEENET_WORKSPACE ?? path.resolve(/*turbopackIgnore: true*/ process.cwd(), '../..'));
   const data = path.resolve(workspace, env.WORKBENCH_DATA_ROOT ?? 'data');
   const experiments = path.resolve(workspace, env.WORKBENCH_EXPERIMENTS_ROOT ?? 'experiments');
+  const models = path.resolve(workspace, env.WORKBENCH_MODELS_ROOT ?? 'models');
   const database = path.resolve(data, env.WORKBENCH_DB ?? 'workbench.db');
   if (!isInside(data, database)) throw new OutsideRootError('WORKBENCH_DB must lie inside the data root');
-  return { workspace, data, experiments, database };
+  return { workspace, data, experiments, models, database };
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
  * The notebook a first visit opens: one cell of each kind over the newest gallery (the default training run's
- * test gallery on a fresh clone), with the completed runs selected for comparison.
+ * test gallery on a fresh clone), with the newest completed runs and the bundled models selected for comparison.
  */
 import type { Notebook } from '@feenet/clustering';
 import { CELL_KINDS, newCell } from '../notebook/cells';
-import { listExperimentRows } from './experiments';
+import { listRuns } from './experiments';
 import { listGalleryIds } from './galleries';
 import type { WorkbenchRoots } from './roots';
 import { notebooks } from './stores';
@@ -15,12 +15,14 @@ export function ensureStarterNotebook(roots: WorkbenchRoots): Notebook {
   const store = notebooks();
   const existing = store.get(STARTER_NOTEBOOK_ID);
   if (existing) return existing;
-  const runs = listExperimentRows(roots.experiments);
+  const runs = listRuns(roots);
   const gallery = listGalleryIds(roots)[0] ?? null;
   const cells = CELL_KINDS.map((kind) => newCell(kind, gallery));
   const experiments = cells.find((c) => c.kind === 'experiments');
   if (experiments?.kind === 'experiments') {
-    experiments.params.selected = runs.filter((r) => r.status === 'completed').slice(0, 3).map((r) => r.runId);
+    // The newest finished runs of this workspace, next to the models shipped with the project.
+    const own = runs.filter((r) => !r.bundled && r.status === 'completed').slice(0, 3);
+    experiments.params.selected = [...own, ...runs.filter((r) => r.bundled && r.status === 'completed')].map((r) => r.runId);
   }
   try {
     return store.create('Starter notebook', cells, STARTER_NOTEBOOK_ID);

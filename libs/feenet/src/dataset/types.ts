@@ -22,7 +22,7 @@ export interface FaceRecord {
   split: Split;
   /** Who the face belongs to, when known: splits never share a person. */
   person?: string;
-  /** A coarse expression label, when the source has one (used for colouring and evaluation only). */
+  /** A coarse expression label, when the source has one (colouring, evaluation, and label triplets in training). */
   label?: string;
   /** Where the face came from (source image, URL, generator parameters ...), source-specific. */
   source?: Record<string, unknown>;

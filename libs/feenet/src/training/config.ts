@@ -83,6 +83,12 @@ export interface TrainConfig {
    * the rated triplets alone, as the paper. What makes B0 from random initialisation learn on a CPU budget.
    */
   batchNegatives: number;
+  /**
+   * Weight of the supervised contrastive loss over each batch's class labels (`labelContrastLoss`), next to the
+   * triplet loss; 0 ignores labels. Needs a dataset whose training faces are all labelled (labelled folders such
+   * as FER2013).
+   */
+  labelContrast: number;
   /** Only triplets whose rater agreement reaches this share are used (the paper keeps ≥ 2/3). */
   minAgreement: number;
   logEvery: number;
@@ -123,6 +129,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   minLearningRate: 1e-5,
   margin: 0.2,
   batchNegatives: 0,
+  labelContrast: 0,
   minAgreement: 2 / 3,
   logEvery: 25,
   checkpointEvery: 200,
@@ -224,6 +231,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.dropConnectRate >= 0 && c.dropConnectRate < 1)) fail(`dropConnectRate must be in [0, 1), got ${c.dropConnectRate}`);
   if (!(c.margin > 0 && c.margin <= 2)) fail(`margin must be in (0, 2], got ${c.margin}`);
   if (!(c.batchNegatives >= 0 && c.batchNegatives <= 10)) fail(`batchNegatives must be in [0, 10], got ${c.batchNegatives}`);
+  if (!(c.labelContrast >= 0 && c.labelContrast <= 10)) fail(`labelContrast must be in [0, 10], got ${c.labelContrast}`);
   if (!(c.minAgreement > 0 && c.minAgreement <= 1)) fail(`minAgreement must be in (0, 1], got ${c.minAgreement}`);
   if (!Number.isInteger(c.seed)) fail('seed must be an integer');
   if (!BACKBONE_TRAINING.includes(c.backboneTraining)) fail(`backboneTraining must be frozen or fine-tune, got ${JSON.stringify(c.backboneTraining)}`);

@@ -19,7 +19,7 @@ import type { Triplet } from '../dataset/types';
 import { startWorkerThread } from '../worker-thread';
 import { gatherValues, type FaceInputs } from './face-inputs';
 import { WeightLayout } from './replica-step';
-import type { TripletObjective } from './triplet-loss';
+import { batchLabels, type FaceLabels, type TripletObjective } from './triplet-loss';
 import type { ReplicaReply, ReplicaRequest } from './replica-worker';
 
 export interface ReplicaPoolOptions {
@@ -78,14 +78,15 @@ export class ReplicaPool {
    * One optimizer step on `batch`, split across the replicas. Returns the batch's mean triplet loss. The
    * optimizer's learning rate is whatever the caller set.
    */
-  async step(optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[]): Promise<number> {
+  async step(optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], labelOf?: FaceLabels): Promise<number> {
     this.layout.write(this.weights);
     const shares = splitBatch(batch, this.replicas.length);
     const replies = await Promise.all(
       shares.map((share, i) => {
         const ids = [...share.map((t) => t.anchor), ...share.map((t) => t.positive), ...share.map((t) => t.negative)];
         const values = gatherValues(inputs, ids);
-        return this.replicas[i]!.call({ type: 'step', inputs: values, shape: [ids.length, ...inputs.shape], triplets: share.length }, [values.buffer as ArrayBuffer]);
+        const labels = labelOf && batchLabels(share, labelOf);
+        return this.replicas[i]!.call({ type: 'step', inputs: values, shape: [ids.length, ...inputs.shape], triplets: share.length, labels }, [values.buffer as ArrayBuffer]);
       }),
     );
     const gradients = new Float32Array(this.layout.trainableSize);

@@ -25,7 +25,7 @@ import type { FaceRecord, Triplet } from '../dataset/types';
 import { SeededRandom } from '../dataset/random';
 import { readFaceImages } from '../inputs/face-images';
 import { gatherInputs, type FaceInputs, type LoadProgress } from './face-inputs';
-import { tripletObjective, type TripletObjective } from './triplet-loss';
+import { batchLabels, tripletObjective, type FaceLabels, type TripletObjective } from './triplet-loss';
 
 /** Faces per forward pass when caching and evaluating: bounds the activations held at once. */
 const BATCH = 32;
@@ -92,7 +92,7 @@ export class ExpressionFineTuning {
    * One step on a batch: the 3·B faces through the trainable blocks, their expression features in place of the
    * cached ones, the head, the triplet loss; each optimizer updates its own weights. `step` seeds the views.
    */
-  step(head: tf.LayersModel, headOptimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], objective: TripletObjective, step: number, seed: number): number {
+  step(head: tf.LayersModel, headOptimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], objective: TripletObjective, step: number, seed: number, labelOf?: FaceLabels): number {
     const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
     const random = new SeededRandom(seed * 104_729 + step);
     const frozen = this.gatherFrozen(ids, ids.map(() => (random.next() < 0.5 ? 0 : 1)));
@@ -101,7 +101,7 @@ export class ExpressionFineTuning {
     const netVars = this.net.trainableVariables;
     const { value, grads } = tf.variableGrads(() => {
       const features = withExpressionFeatures(cached as tf.Tensor2D, this.net.trainablePart(frozen));
-      return tripletObjective(head.apply(features, { training: true }) as tf.Tensor2D, objective);
+      return tripletObjective(head.apply(features, { training: true }) as tf.Tensor2D, objective, labelOf && batchLabels(batch, labelOf));
     }, [...headVars, ...netVars]);
     const pick = (vars: tf.Variable[]) => Object.fromEntries(vars.map((v) => [v.name, grads[v.name]!]));
     headOptimizer.applyGradients(pick(headVars));

@@ -81,19 +81,19 @@ export interface ShareResult {
  * trainable weight, through the backward pass that releases activations as it goes (lean-backprop.ts). The one
  * step computation behind both the in-thread step and each data-parallel replica's share.
  */
-export function tripletGradients(model: tf.LayersModel, x: tf.Tensor, objective: TripletObjective): { value: tf.Scalar; grads: tf.NamedTensorMap; vars: tf.Variable[] } {
+export function tripletGradients(model: tf.LayersModel, x: tf.Tensor, objective: TripletObjective, labels?: Int32Array): { value: tf.Scalar; grads: tf.NamedTensorMap; vars: tf.Variable[] } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = leanVariableGrads(() => tripletObjective(model.apply(x, { training: true }) as tf.Tensor2D, objective), vars);
+  const { value, grads } = leanVariableGrads(() => tripletObjective(model.apply(x, { training: true }) as tf.Tensor2D, objective, labels), vars);
   return { value, grads, vars };
 }
 
 /**
  * Loss and gradients of the objective on one share of a batch: `x` holds the share's anchors, then its
- * positives, then its negatives. Batch norm normalises with this share's own statistics, and in-batch negatives
- * come from this share's faces.
+ * positives, then its negatives (`labels`: their classes, when the objective uses them). Batch norm normalises
+ * with this share's own statistics, and in-batch negatives and label triplets come from this share's faces.
  */
-export function shareGradients(model: tf.LayersModel, layout: WeightLayout, x: tf.Tensor, objective: TripletObjective): ShareResult {
-  const { value, grads, vars } = tripletGradients(model, x, objective);
+export function shareGradients(model: tf.LayersModel, layout: WeightLayout, x: tf.Tensor, objective: TripletObjective, labels?: Int32Array): ShareResult {
+  const { value, grads, vars } = tripletGradients(model, x, objective, labels);
   const gradients = new Float32Array(layout.trainableSize);
   let offset = 0;
   for (const v of vars) {

@@ -12,7 +12,7 @@ import { shareGradients, WeightLayout } from './replica-step';
 
 export type ReplicaRequest =
   | { type: 'init'; backend: BackendName; artifacts: tf.io.ModelArtifacts; weights: SharedArrayBuffer; objective: TripletObjective }
-  | { type: 'step'; inputs: Float32Array; shape: number[]; triplets: number };
+  | { type: 'step'; inputs: Float32Array; shape: number[]; triplets: number; labels?: Int32Array };
 
 export type ReplicaReply =
   | { type: 'ready'; backend: string }
@@ -36,7 +36,7 @@ if (port) {
         if (!replica) throw new Error('replica not initialised');
         replica.layout.read(replica.weights);
         const x = tf.tensor(msg.inputs, msg.shape, 'float32');
-        const result = shareGradients(replica.model, replica.layout, x, replica.objective);
+        const result = shareGradients(replica.model, replica.layout, x, replica.objective, msg.labels);
         x.dispose();
         reply({ type: 'gradients', ...result }, [result.gradients.buffer as ArrayBuffer, result.state.buffer as ArrayBuffer]);
       } catch (err) {

@@ -18,7 +18,7 @@ import { SeededRandom } from '../dataset/random';
 import { inputRegionOf, resolveWorkers, validateConfig, type TrainConfig } from './config';
 import { ReplicaPool } from './data-parallel';
 import { tripletGradients } from './replica-step';
-import type { TripletObjective } from './triplet-loss';
+import { batchLabels, type FaceLabels, type TripletObjective } from './triplet-loss';
 import { Experiment, type EvalMetric, type LoopState, type RunSummary } from './experiment';
 import { featureStatistics, gatherInputs, loadFaceInputs, type FaceInputs } from './face-inputs';
 import { ExpressionFineTuning } from './fine-tune';
@@ -96,12 +96,21 @@ function facesOf(triplets: readonly Triplet[]): string[] {
   return [...new Set(triplets.flatMap((t) => [t.anchor, t.positive, t.negative]))];
 }
 
+/** Each training face's class index, for the label term: every face a training triplet names must be labelled. */
+function faceLabels(faces: readonly FaceRecord[], train: readonly Triplet[]): FaceLabels {
+  const classes = [...new Set(faces.flatMap((f) => (f.label ? [f.label] : [])))].sort();
+  const labelOf = new Map(faces.flatMap((f) => (f.label ? [[f.id, classes.indexOf(f.label)] as const] : [])));
+  const unlabelled = facesOf(train).filter((id) => !labelOf.has(id));
+  if (unlabelled.length) throw new Error(`labelContrast needs labelled faces, but ${unlabelled.length} training faces have no label (e.g. ${unlabelled[0]}): set labelContrast to 0 for this dataset`);
+  return labelOf;
+}
+
 /** One optimizer step on a batch: the 3·B faces go through the network together (batch norm sees them all). */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], objective: TripletObjective): number {
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], objective: TripletObjective, labelOf?: FaceLabels): number {
   const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
   const x = gatherInputs(inputs, ids);
   // optimizer.minimize, with the backward pass that releases activations as it goes (lean-backprop.ts).
-  const { value, grads } = tripletGradients(model, x, objective);
+  const { value, grads } = tripletGradients(model, x, objective, labelOf && batchLabels(batch, labelOf));
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   x.dispose();
@@ -202,7 +211,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   const inputsNow = async (ids: readonly string[]) => (tuning ? tuning.currentInputs(inputs, ids) : inputs);
 
   // 3. The loop. Steps run in this thread, or data-parallel over worker replicas (wasm: one core per instance).
-  const objective: TripletObjective = { margin: config.margin, batchNegatives: config.batchNegatives };
+  const objective: TripletObjective = { margin: config.margin, batchNegatives: config.batchNegatives, labelContrast: config.labelContrast };
+  const labelOf = config.labelContrast > 0 ? faceLabels(faces, splits.train) : undefined;
   const workers = resolveWorkers(config, backend.name);
   const pool = workers > 1 ? await ReplicaPool.start(model, { workers, backend: backend.name, objective }) : undefined;
   emit({ kind: 'status', message: `training steps: ${pool ? `data-parallel, ${pool.description}` : 'in this thread'}` });
@@ -233,8 +243,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
         if (tuning) (tuning.optimizer as unknown as { learningRate: number }).learningRate = (learningRateAt(state.step, totalSteps, config) * config.backboneLearningRate) / config.learningRate;
         const t0 = performance.now();
         const loss = tuning
-          ? tuning.step(model, optimizer, inputs, batch, objective, state.step, config.seed)
-          : pool ? await pool.step(optimizer, inputs, batch) : trainStep(model, optimizer, inputs, batch, objective);
+          ? tuning.step(model, optimizer, inputs, batch, objective, state.step, config.seed, labelOf)
+          : pool ? await pool.step(optimizer, inputs, batch, labelOf) : trainStep(model, optimizer, inputs, batch, objective, labelOf);
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
             lastCheckpointStep === null

@@ -1,4 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Triplet } from '../dataset/types';
+
+/** A labelled dataset's class index of each face id. */
+export type FaceLabels = ReadonlyMap<string, number>;
+
+/** The class of each face of `batch` in step order (anchors, then positives, then negatives). */
+export function batchLabels(batch: readonly Triplet[], labelOf: FaceLabels): Int32Array {
+  const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
+  return Int32Array.from(ids, (id) => {
+    const label = labelOf.get(id);
+    if (label === undefined) throw new Error(`face ${id} has no label, but the objective uses class labels`);
+    return label;
+  });
+}
 
 export const DEFAULT_MARGIN = 0.2;
 
@@ -27,14 +41,16 @@ export function tripletLoss(
   });
 }
 
-/** What a training step minimises: FEENet's triplet loss, plus optionally the in-batch negatives' term. */
+/** What a training step minimises: FEENet's triplet loss, plus optionally in-batch terms. */
 export interface TripletObjective {
   margin: number;
   /** Weight of `batchNegativeLoss` (0: the paper's loss alone). */
   batchNegatives: number;
+  /** Weight of `labelContrastLoss` over the batch's class labels (0: labels unused). */
+  labelContrast: number;
 }
 
-export const PAPER_OBJECTIVE: TripletObjective = { margin: DEFAULT_MARGIN, batchNegatives: 0 };
+export const PAPER_OBJECTIVE: TripletObjective = { margin: DEFAULT_MARGIN, batchNegatives: 0, labelContrast: 0 };
 
 /**
  * In-batch semi-hard negatives: every face of the batch outside a triplet serves as an extra negative for that
@@ -74,12 +90,47 @@ function pairwiseSquaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
   return tf.sum(tf.square(tf.sub(tf.expandDims(x, 1), tf.expandDims(y, 0))), -1) as tf.Tensor2D;
 }
 
-/** The loss a step minimises on embeddings laid out as anchors, then positives, then negatives. */
-export function tripletObjective(embeddings: tf.Tensor2D, objective: TripletObjective): tf.Scalar {
+/** Temperature of `labelContrastLoss`: Khosla et al.'s value for unit-length embeddings. */
+export const LABEL_CONTRAST_TEMPERATURE = 0.1;
+
+/**
+ * Supervised contrastive loss (Khosla et al., 2020) over a batch's class labels: each face i is pulled towards
+ * every other face of its label and pushed from the rest, −mean over j of log(exp(s_ij/τ) / Σ_{k≠i} exp(s_ik/τ)),
+ * s the cosine similarity of unit embeddings. Where a dataset has labels (FER2013's seven expressions), a batch of
+ * 3·B faces holds O(B²) label pairs for the price of its forward pass, against the B triplets it was drawn as; the
+ * softmax over all other faces keeps any one mislabelled face from dominating a step. O(B²) memory, unlike
+ * batch-all triplets (O(B³)). Faces alone in their class in the batch contribute nothing.
+ */
+export function labelContrastLoss(embeddings: tf.Tensor2D, labels: Int32Array, temperature = LABEL_CONTRAST_TEMPERATURE): tf.Scalar {
+  return tf.tidy(() => {
+    const n = embeddings.shape[0];
+    if (labels.length !== n) throw new Error(`labelContrastLoss: ${labels.length} labels for ${n} faces`);
+    const eye = tf.eye(n);
+    // A face is not its own candidate: -1e4 / … vanishes in the softmax.
+    const logits = tf.sub(tf.div(tf.matMul(embeddings, embeddings, false, true), temperature), tf.mul(eye, 1e4));
+    const logProb = tf.sub(logits, tf.logSumExp(logits, 1, true));
+    const l = tf.tensor1d(labels, 'int32');
+    const positive = tf.sub(tf.cast(tf.equal(tf.expandDims(l, 1), tf.expandDims(l, 0)), 'float32'), eye);
+    const count = tf.sum(positive, 1);
+    const perFace = tf.div(tf.neg(tf.sum(tf.mul(positive, logProb), 1)), tf.maximum(count, 1));
+    const has = tf.step(count);
+    return tf.div(tf.sum(tf.mul(perFace, has)), tf.maximum(tf.sum(has), 1)) as tf.Scalar;
+  });
+}
+
+/**
+ * The loss a step minimises on embeddings laid out as anchors, then positives, then negatives; `labels` gives
+ * each of those faces' class when the objective uses them (`labelContrast` > 0).
+ */
+export function tripletObjective(embeddings: tf.Tensor2D, objective: TripletObjective, labels?: Int32Array): tf.Scalar {
   return tf.tidy(() => {
     const [a, p, n] = tf.split(embeddings, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    const rated = tripletLoss(a, p, n, objective.margin);
-    if (objective.batchNegatives === 0) return rated;
-    return tf.add(rated, tf.mul(batchNegativeLoss(a, p, n, objective.margin), objective.batchNegatives)) as tf.Scalar;
+    let loss = tripletLoss(a, p, n, objective.margin);
+    if (objective.batchNegatives > 0) loss = tf.add(loss, tf.mul(batchNegativeLoss(a, p, n, objective.margin), objective.batchNegatives));
+    if (objective.labelContrast > 0) {
+      if (!labels) throw new Error('the objective uses class labels but the batch came without them');
+      loss = tf.add(loss, tf.mul(labelContrastLoss(embeddings, labels), objective.labelContrast));
+    }
+    return loss;
   });
 }

@@ -1,9 +1,9 @@
-import { listExperimentRows } from '../../../src/server/experiments';
+import { listRuns } from '../../../src/server/experiments';
 import { answer, json } from '../../../src/server/http';
 import { workbenchRoots } from '../../../src/server/roots';
 
 export const dynamic = 'force-dynamic';
 
 export function GET(): Promise<Response> {
-  return answer(async () => json({ runs: listExperimentRows(workbenchRoots().experiments) }));
+  return answer(async () => json({ runs: listRuns(workbenchRoots()) }));
 }

@@ -2,13 +2,14 @@ import path from 'node:path';
 import { engine } from '../../../src/server/engine-client';
 import { openGallery } from '../../../src/server/galleries';
 import { BadRequest, answer, json } from '../../../src/server/http';
-import { resolveInRoot, workbenchRoots } from '../../../src/server/roots';
+import { runDirectory } from '../../../src/server/experiments';
+import { workbenchRoots } from '../../../src/server/roots';
 import { readUploadedPhoto } from '../../../src/server/upload';
 
 export const dynamic = 'force-dynamic';
 
 /**
- * Search by a query photo: the engine aligns its largest face, embeds it with the gallery's run and returns the
+ * Search by a query photo: the engine aligns its largest face, embeds it with the gallery's run (or the bundled model that built it) and returns the
  * k nearest gallery faces, optionally of one person or one tag.
  */
 export function POST(request: Request): Promise<Response> {
@@ -27,7 +28,7 @@ export function POST(request: Request): Promise<Response> {
     const { dir, gallery } = await openGallery(roots, galleryId);
     const runId = gallery.model?.runId;
     if (!runId) throw new BadRequest('this gallery does not name the run that embedded it, so a query cannot be embedded to match');
-    const runDir = resolveInRoot(roots.experiments, runId);
+    const runDir = runDirectory(roots, runId);
     const query = await engine().request({ op: 'embed-query', runDir, image: bytes });
     const started = performance.now();
     const hits = await engine().request({ op: 'search', gallery: dir, vector: query.vector, k, person, tagId, database: roots.database });

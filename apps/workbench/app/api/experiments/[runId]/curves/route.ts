@@ -1,4 +1,4 @@
-import { isRunId, readLearningCurves } from '../../../../../src/server/experiments';
+import { isRunId, readLearningCurves, runDirectory } from '../../../../../src/server/experiments';
 import { BadRequest, answer, json } from '../../../../../src/server/http';
 import { workbenchRoots } from '../../../../../src/server/roots';
 
@@ -8,6 +8,6 @@ export function GET(_request: Request, context: { params: Promise<{ runId: strin
   return answer(async () => {
     const { runId } = await context.params;
     if (!isRunId(runId)) throw new BadRequest(`not a run id: ${runId}`);
-    return json(readLearningCurves(workbenchRoots().experiments, runId));
+    return json(readLearningCurves(runDirectory(workbenchRoots(), runId), runId));
   });
 }
