@@ -5,6 +5,9 @@
  *                           holds 64 rendered faces of 8 persons, embedded with that model
  *   experiments/fixture-b   a second finished run (config, summary, metrics only) to compare against
  *   data/galleries/perf-22k 22,000 random unit vectors (images cycle through the 64 faces) for the speed figures
+ *   data/galleries/bundled  the same 64 faces embedded with the model shipped in the repository's models/ (the
+ *                           server is pointed at that folder as its models root), as `trainer:embed` without
+ *                           `--run` builds galleries
  * The run summaries and metric curves are fixture values, chosen to be distinguishable, not measurements.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +29,10 @@ import {
   selectBackend,
 } from '@feenet/feenet';
 
+/** The repository's bundled models, which the fixture's server serves as its models root. */
+export const MODELS_ROOT = path.resolve(__dirname, '../../../models');
+export const BUNDLED_RUN = 'feenet-fer2013';
+
 export interface Fixture {
   readonly root: string;
   readonly data: string;
@@ -33,6 +40,7 @@ export interface Fixture {
   readonly smallGallery: string;
   readonly perfGallery: string;
   readonly perfFaces: number;
+  readonly bundledGallery: string;
 }
 
 const FACE_SIZE = 144;
@@ -129,6 +137,12 @@ export async function buildFixture(root: string): Promise<Fixture> {
   const smallGallery = path.join(runA, 'test-gallery');
   await saveGallery(smallGallery, createGallery(faces, embeddingMatrix(embeddings, 16), { runId: 'fixture-a' }));
 
+  const bundled = await openRunEmbedder(path.join(MODELS_ROOT, BUNDLED_RUN), { prefer: 'auto' });
+  const bundledDir = path.join(data, 'galleries', 'bundled');
+  const bundledFaces = faces.map((f) => ({ ...f, image: path.relative(bundledDir, path.join(faceDir, `${f.id}.png`)) }));
+  await saveGallery(bundledDir, createGallery(bundledFaces, embeddingMatrix(await bundled.embedFaces(images), 16), { runId: BUNDLED_RUN }));
+  await bundled.dispose();
+
   // The speed gallery: random unit vectors in 16-d, faces cycling through the rendered images.
   const perfDir = path.join(data, 'galleries', 'perf-22k');
   const vectors = new Float32Array(PERF_FACES * 16);
@@ -148,5 +162,5 @@ export async function buildFixture(root: string): Promise<Fixture> {
   });
   await saveGallery(perfDir, createGallery(perfFaces, embeddingMatrix(vectors, 16), { runId: 'fixture-a' }));
 
-  return { root, data, experiments, smallGallery: 'experiments/fixture-a/test-gallery', perfGallery: 'data/galleries/perf-22k', perfFaces: PERF_FACES };
+  return { root, data, experiments, smallGallery: 'experiments/fixture-a/test-gallery', perfGallery: 'data/galleries/perf-22k', perfFaces: PERF_FACES, bundledGallery: 'data/galleries/bundled' };
 }

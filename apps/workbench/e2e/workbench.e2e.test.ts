@@ -4,13 +4,13 @@
  * runs, look at the map, move K, name a cluster, reload, search by photo; then the 22,000-face gallery for the
  * speed figures, which are printed, not asserted.
  */
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fixture, buildFixture } from './fixture';
+import { BUNDLED_RUN, MODELS_ROOT, type Fixture, buildFixture } from './fixture';
 import { type RunningServer, launchChromium, startWorkbench } from './harness';
 
 const QUERY_PHOTO = path.resolve(__dirname, '../../../node_modules/@vladmandic/face-api/demo/sample1.jpg');
@@ -24,7 +24,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'feenet-workbench-e2e-'));
   fixture = await buildFixture(root);
-  server = await startWorkbench({ WORKBENCH_DATA_ROOT: fixture.data, WORKBENCH_EXPERIMENTS_ROOT: fixture.experiments });
+  server = await startWorkbench({ WORKBENCH_DATA_ROOT: fixture.data, WORKBENCH_EXPERIMENTS_ROOT: fixture.experiments, WORKBENCH_MODELS_ROOT: MODELS_ROOT });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -81,21 +81,25 @@ function rawGet(url: string, rawPath: string): Promise<{ status: number; body: s
 }
 
 describe('workbench in Chromium', () => {
-  it('opens the starter notebook on a first visit and compares two runs side by side', async () => {
+  it('opens the starter notebook on a first visit and compares the runs with the bundled model side by side', async () => {
     await page.goto(server.url);
     await page.waitForURL(/\/notebooks\/starter$/);
     const rows = cell('experiments').locator('[data-testid=runs-table] tbody tr');
-    await expect.poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.nth(2).textContent()).toContain(`${BUNDLED_RUN} (bundled)`);
     const compare = cell('experiments').locator('[data-testid=compare]');
     await compare.waitFor();
-    // Both runs' bars, and the three published reference lines.
-    await expect.poll(() => compare.locator('[data-testid=accuracy-bars] rect').count()).toBe(8);
+    // Each run's bars (overall and the triplet types it was tested on), and the three published reference lines.
+    const barsOf = () => compare.locator('[data-testid=accuracy-bars] rect title').allTextContents();
+    await expect.poll(async () => (await barsOf()).filter((t) => t.startsWith('fixture-a ')).length).toBe(4);
+    expect((await barsOf()).filter((t) => t.startsWith('fixture-b ')).length).toBe(4);
+    expect((await barsOf()).filter((t) => t.startsWith(`${BUNDLED_RUN} `)).length).toBeGreaterThan(0);
     const bars = await compare.locator('[data-testid=accuracy-bars]').textContent();
     expect(bars).toContain('FECNet 81.8%');
     expect(bars).toContain('FEENet 84.5%');
     expect(bars).toContain('human raters 86.2%');
     // A learning curve per run, drawn from metrics.jsonl (its torn last line skipped).
-    await expect.poll(() => compare.locator('[data-testid=learning-curves] path[d^="M"]').count()).toBe(2);
+    await expect.poll(() => compare.locator('[data-testid=learning-curves] path[d^="M"]').count()).toBe(3);
   });
 
   it('draws the embedding map on a canvas and shows the face under the pointer', async () => {
@@ -145,6 +149,22 @@ describe('workbench in Chromium', () => {
     // The query face as aligned, then the top 12 of the 64 gallery faces.
     await expect.poll(() => results.locator('figure.face').count()).toBe(13);
     expect(await results.textContent()).toMatch(/12 nearest/);
+  });
+
+  it('lists the bundled model as a run and searches a gallery it built with it', async () => {
+    const runs = (await (await fetch(`${server.url}/api/experiments`)).json()) as { runs: { runId: string; bundled: boolean; status: string }[] };
+    expect(runs.runs.find((r) => r.runId === BUNDLED_RUN)).toMatchObject({ bundled: true, status: 'completed' });
+    const form = new FormData();
+    form.set('photo', new Blob([readFileSync(QUERY_PHOTO)]), 'query.jpg');
+    form.set('gallery', fixture.bundledGallery);
+    form.set('k', '5');
+    const response = await fetch(`${server.url}/api/search`, { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    const found = (await response.json()) as { runId: string; hits: { id: string }[] };
+    expect(found.runId).toBe(BUNDLED_RUN);
+    expect(found.hits).toHaveLength(5);
+    const curves = (await (await fetch(`${server.url}/api/experiments/${BUNDLED_RUN}/curves`)).json()) as { evals: unknown[] };
+    expect(curves.evals.length).toBeGreaterThan(0);
   });
 
   it('refuses uploads that are not images, and anything outside its roots', async () => {
