@@ -1,15 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig as UserConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-/** Resolves the `@feenet/*` path aliases of tsconfig.base.json for vitest. */
-export const workspaceAliases = {
-  '@feenet/alignment': `${root}libs/alignment/src/index.ts`,
-  '@feenet/feenet': `${root}libs/feenet/src/index.ts`,
-  '@feenet/clustering': `${root}libs/clustering/src/index.ts`,
-  '@feenet/wasm-assembly': `${root}libs/wasm-assembly/src/index.ts`,
-};
+/** The `@feenet/*` path aliases of tsconfig.base.json, for vitest: one list for the compiler and the tests. */
+const paths = (JSON.parse(readFileSync(`${root}tsconfig.base.json`, 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+export const workspaceAliases = Object.fromEntries(Object.entries(paths).map(([name, [target]]) => [name, `${root}${target}`]));
 
 /** One vitest configuration shape for every project; tests run in forked Node processes. */
 export function projectTestConfig(extra: UserConfig['test'] = {}): UserConfig {

@@ -1,4 +1,4 @@
-import type { BackendReport } from '@feenet/feenet';
+import type { BackendReport } from '@feenet/tfjs-runtime';
 import { alignFace, DEFAULT_ALIGNED_SIZE } from './align-face';
 import { decodeImage, framedView, type DecodedImage, type DecodeOptions, type DetectionView } from './decode';
 import type { DetectedFace, FaceDetector } from './detector';

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendReport } from '@feenet/feenet';
+import { selectBackend, type BackendReport } from '@feenet/tfjs-runtime';
 import { landmarks5From68, type DetectedFace, type DetectionTimings, type FaceDetector } from './detector';
 import type { Point, RgbImage } from './types';
 

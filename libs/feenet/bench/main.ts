@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, selectBackend } from '../src/backend';
+import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
 import type { Triplet } from '../src/dataset/types';
 import { modelToOnnx } from '../src/export/onnx-graph';
 import { createOnnxEngine, createTfjsEngine, defaultOnnxBatchSize, loadOnnxRuntime, type EmbeddingEngine } from '../src/inference/engine';
@@ -32,7 +32,7 @@ import { ReplicaPool } from '../src/training/data-parallel';
 import type { FaceInputs } from '../src/training/face-inputs';
 import { trainStep } from '../src/training/train';
 import { PAPER_OBJECTIVE } from '../src/training/triplet-loss';
-import { startWorkerThread } from '../src/worker-thread';
+import { startWorkerThread } from '@feenet/tfjs-runtime';
 import type { InferenceWorkerReply, InferenceWorkerRequest } from './tfjs-inference-worker';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@
  * Protocol: {size, batch, minSeconds} → ready → go → {items, seconds} | {error}.
  */
 import { parentPort } from 'node:worker_threads';
-import { selectBackend } from '../src/backend';
+import { selectBackend } from '@feenet/tfjs-runtime';
 import { createTfjsEngine } from '../src/inference/engine';
 import { buildFeenet } from '../src/model/feenet';
 

@@ -9,7 +9,8 @@
  *   npx tsx libs/feenet/scripts/b0-gradient-check.ts [size, default 64]
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildFeenet, selectBackend, tripletLoss } from '../src/index';
+import { buildFeenet, tripletLoss } from '../src/index';
+import { selectBackend } from '@feenet/tfjs-runtime';
 import { leanVariableGrads } from '../src/training/lean-backprop';
 
 const size = Number(process.argv[2] ?? 64);

@@ -7,7 +7,8 @@
  *   npx tsx libs/feenet/scripts/b0-step-profile.ts [size, default 64] [triplets, default 16]
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildFeenet, describeBackend, selectBackend } from '../src/index';
+import { buildFeenet } from '../src/index';
+import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
 import { tripletGradients } from '../src/training/replica-step';
 
 const size = Number(process.argv[2] ?? 64);

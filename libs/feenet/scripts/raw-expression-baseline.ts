@@ -10,7 +10,8 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FACEAPI_INPUT_SIZE, faceApiExpressionWeights, ExpressionNet, loadFaceInputs, readDataset, readFaceImages, selectBackend, tripletAccuracy } from '../src/index';
+import { FACEAPI_INPUT_SIZE, faceApiExpressionWeights, ExpressionNet, loadFaceInputs, readDataset, readFaceImages, tripletAccuracy } from '../src/index';
+import { selectBackend } from '@feenet/tfjs-runtime';
 
 const [root, split = 'test'] = process.argv.slice(2);
 if (!root || (split !== 'test' && split !== 'validation')) {

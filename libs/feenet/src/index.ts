@@ -1,9 +1,3 @@
-// Backends
-export { selectBackend, describeBackend, BACKENDS } from './backend';
-export type { BackendName, BackendReport, BackendOptions } from './backend';
-export { registerWasmGradientKernels } from './wasm-gradients';
-export { registerBatchNormGradient } from './batch-norm-gradient';
-
 // The model
 export { buildFeenet, countParameters, describeModel, loadWeightsByName, BACKBONES, EMBEDDING_DIM, isBackboneName } from './model/feenet';
 export type { BackboneName, ModelSpec, ParameterCount, WeightLoadReport } from './model/feenet';

@@ -10,30 +10,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SYNTHETIC_OPTIONS,
-  Experiment,
-  ExpressionFineTuning,
-  ExpressionNet,
-  FACEAPI_FACE_BOX,
-  PAPER_OBJECTIVE,
-  TrainingStopped,
-  buildFeenet,
-  embed,
-  ensureDataset,
-  evaluateExperiment,
-  extractFaceApiFeatures,
-  faceApiExpressionWeights,
-  gatherInputs,
-  loadFaceInputs,
-  mergeConfig,
-  readFaceImages,
-  selectBackend,
-  train,
-  validateConfig,
-  type Dataset,
-  type TrainConfig,
-} from '../src/index';
+import { DEFAULT_SYNTHETIC_OPTIONS, Experiment, ExpressionFineTuning, ExpressionNet, FACEAPI_FACE_BOX, PAPER_OBJECTIVE, TrainingStopped, buildFeenet, embed, ensureDataset, evaluateExperiment, extractFaceApiFeatures, faceApiExpressionWeights, gatherInputs, loadFaceInputs, mergeConfig, readFaceImages, train, validateConfig, type Dataset, type TrainConfig } from '../src/index';
+import { selectBackend } from '@feenet/tfjs-runtime';
 import { openRunEmbedder } from '../src/inference/run-embedder';
 import { featureStatistics } from '../src/training/face-inputs';
 

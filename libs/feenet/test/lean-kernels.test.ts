@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildFeenet, selectBackend } from '../src/index';
+import { buildFeenet } from '../src/index';
+import { selectBackend } from '@feenet/tfjs-runtime';
 import { leanVariableGrads } from '../src/training/lean-backprop';
 import { tripletLoss } from '../src/training/triplet-loss';
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNegativeLoss, embeddingSpread, labelContrastLoss, selectBackend, tripletAccuracy, tripletLoss, tripletObjective, type Triplet } from '../src/index';
+import { batchNegativeLoss, embeddingSpread, labelContrastLoss, tripletAccuracy, tripletLoss, tripletObjective, type Triplet } from '../src/index';
+import { selectBackend } from '@feenet/tfjs-runtime';
 
 /** `rows` seeded random unit vectors in `dim` dimensions. */
 function unitRows(rows: number, dim: number, seed: number): number[][] {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildFeenet, countParameters, describeModel, embed, loadWeightsByName, selectBackend, EFFICIENTNET_B0_BLOCKS } from '../src/index';
+import { buildFeenet, countParameters, describeModel, embed, loadWeightsByName, EFFICIENTNET_B0_BLOCKS } from '../src/index';
+import { selectBackend } from '@feenet/tfjs-runtime';
 
 describe('FEENet with the EfficientNet-B0 backbone', () => {
   beforeAll(async () => {

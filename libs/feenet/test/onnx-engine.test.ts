@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/backend';
+import { selectBackend } from '@feenet/tfjs-runtime';
 import { exportRunToOnnx, onnxModelPath, tfjsModelDir } from '../src/export/export-run';
 import { createEmbeddingEngine, type EmbeddingEngine } from '../src/inference/engine';
 import { buildFeenet } from '../src/model/feenet';

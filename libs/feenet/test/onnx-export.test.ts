@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/backend';
+import { selectBackend } from '@feenet/tfjs-runtime';
 import { exportRunToOnnx, onnxExportState, tfjsModelDir } from '../src/export/export-run';
 import { decodeOnnxModel, modelToOnnx, ONNX_OPSET, UnsupportedLayerError } from '../src/export/onnx-graph';
 import { embed } from '../src/model/embed';

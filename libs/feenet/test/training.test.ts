@@ -6,23 +6,8 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirS
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SYNTHETIC_OPTIONS,
-  Experiment,
-  NonFiniteLossError,
-  TrainingStopped,
-  embed,
-  gatherInputs,
-  loadFaceInputs,
-  mergeConfig,
-  readDataset,
-  resolveWorkers,
-  selectBackend,
-  train,
-  tripletAccuracy,
-  type TrainConfig,
-  type TrainResult,
-} from '../src/index';
+import { DEFAULT_SYNTHETIC_OPTIONS, Experiment, NonFiniteLossError, TrainingStopped, embed, gatherInputs, loadFaceInputs, mergeConfig, readDataset, resolveWorkers, train, tripletAccuracy, type TrainConfig, type TrainResult } from '../src/index';
+import { selectBackend } from '@feenet/tfjs-runtime';
 
 const work = mkdtempSync(path.join(tmpdir(), 'feenet-train-'));
 const datasetRoot = path.join(work, 'tiny');

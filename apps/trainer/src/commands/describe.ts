@@ -1,4 +1,5 @@
-import { BACKBONES, buildFeenet, describeModel, selectBackend, describeBackend, faceApiFeatureDim } from '@feenet/feenet';
+import { BACKBONES, buildFeenet, describeModel, faceApiFeatureDim } from '@feenet/feenet';
+import { selectBackend, describeBackend } from '@feenet/tfjs-runtime';
 import { parseFlags } from '../cli-args';
 import { buildTrainConfig } from '../run-config';
 

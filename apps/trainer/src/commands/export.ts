@@ -6,22 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  createOnnxEngine,
-  describeBackend,
-  embed,
-  EXPRESSION_PROTOTYPES,
-  exportRunToOnnx,
-  loadLayersModel,
-  loadOnnxRuntime,
-  randomIdentity,
-  randomPose,
-  renderFace,
-  sampleExpression,
-  SeededRandom,
-  selectBackend,
-  tfjsModelDir,
-} from '@feenet/feenet';
+import { createOnnxEngine, embed, EXPRESSION_PROTOTYPES, exportRunToOnnx, loadLayersModel, loadOnnxRuntime, randomIdentity, randomPose, renderFace, sampleExpression, SeededRandom, tfjsModelDir } from '@feenet/feenet';
+import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
 import { booleanFlag, parseFlags, stringFlag, UsageError } from '../cli-args';
 
 const FORMATS = ['onnx'] as const;

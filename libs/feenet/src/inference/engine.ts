@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { describeBackend, selectBackend } from '../backend';
+import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
 import { embed as tfjsEmbed } from '../model/embed';
 import { loadLayersModel } from '../model/persistence';
 import { onnxExportState, onnxModelPath, tfjsModelDir } from '../export/export-run';

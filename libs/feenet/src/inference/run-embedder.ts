@@ -16,7 +16,7 @@
 import * as path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../backend';
+import { selectBackend } from '@feenet/tfjs-runtime';
 import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_FEATURE_LAYOUT, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
 import { regionInPixels, sameRegion, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { inputRegionOf } from '../training/config';

@@ -3,7 +3,7 @@
  * flags. `config.json` in the experiment folder is exactly this object.
  */
 import { availableParallelism } from 'node:os';
-import type { BackendName } from '../backend';
+import type { BackendName } from '@feenet/tfjs-runtime';
 import { isBackboneName, type BackboneName } from '../model/feenet';
 import { FACEAPI_FACE_BOX } from '../backbones/faceapi';
 import { ALIGNED_INNER_FACE, faceRegionProblem, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';

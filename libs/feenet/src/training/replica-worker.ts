@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '../backend';
+import { selectBackend, type BackendName } from '@feenet/tfjs-runtime';
 import '../model/custom-layers';
 import type { TripletObjective } from './triplet-loss';
 import { shareGradients, WeightLayout } from './replica-step';

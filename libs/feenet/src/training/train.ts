@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, selectBackend, type BackendReport } from '../backend';
+import { describeBackend, selectBackend, type BackendReport } from '@feenet/tfjs-runtime';
 import { datasetExists, readDataset, type Dataset } from '../dataset/store';
 import { generateSyntheticDataset, syntheticSettings } from '../dataset/synthetic-dataset';
 import { ensureFolderDataset } from '../dataset/folder/ensure';

@@ -1,8 +1,8 @@
 /**
- * Starts a worker thread on one of this library's entry modules, whether it runs as TypeScript under tsx (CLI,
+ * Starts a worker thread on a library's entry module, whether it runs as TypeScript under tsx (CLI,
  * vitest, bench) or as built JavaScript. Node 20 ignores loader hooks for a worker's entry file, so under tsx
  * the worker starts from a small CommonJS bootstrap that registers tsx's require hook and then requires the .ts
- * entry (as @feenet/alignment's folder aligner does); TSX_TSCONFIG_PATH gives it this library's tsconfig.
+ * entry (as @feenet/alignment's folder aligner does); TSX_TSCONFIG_PATH gives it a tsconfig whose paths resolve every @feenet/* library.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
