@@ -14,9 +14,16 @@ export default [
         {
           enforceBuildableLibDependency: false,
           allow: [],
+          // One-way arrows between libraries: runtime ← alignment ← datasets ← model; clustering stands alone.
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'scope:wasm', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:wasm'] },
+            { sourceTag: 'scope:vision', onlyDependOnLibsWithTags: ['scope:runtime', 'scope:wasm'] },
+            { sourceTag: 'scope:datasets', onlyDependOnLibsWithTags: ['scope:vision', 'scope:runtime', 'scope:wasm'] },
+            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:datasets', 'scope:runtime', 'scope:wasm'] },
+            { sourceTag: 'scope:analysis', onlyDependOnLibsWithTags: ['scope:wasm'] },
           ],
         },
       ],

@@ -1,3 +1,5 @@
+import { FACE_API_DETECTOR_MODELS, isFaceApiDetectorModel, type FaceApiDetectorModel } from '@feenet/alignment';
+
 /** A bad flag or missing input: printed as one line, without a stack. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -38,6 +40,13 @@ export function stringFlag(flags: Map<string, FlagValue>, name: string): string 
   const v = flags.get(name);
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new UsageError(`--${name} needs a value`);
+  return v;
+}
+
+/** `--detector`: one of face-api's detectors, refused plainly otherwise. */
+export function detectorFlag(flags: Map<string, FlagValue>, name = 'detector'): FaceApiDetectorModel | undefined {
+  const v = stringFlag(flags, name);
+  if (v !== undefined && !isFaceApiDetectorModel(v)) throw new UsageError(`--${name} must be ${FACE_API_DETECTOR_MODELS.join(' or ')}, got "${v}"`);
   return v;
 }
 

@@ -2,24 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createAligner } from '@feenet/alignment';
-import {
-  DEFAULT_FOLDER_OPTIONS,
-  DEFAULT_SYNTHETIC_OPTIONS,
-  DEFAULT_TRAIN_CONFIG,
-  PRESETS,
-  datasetExists,
-  NAMED_FACE_REGIONS,
-  faceRegionFromText,
-  folderSettings,
-  mergeConfig,
-  provideFaceAligner,
-  validateConfig,
-  type FaceRegion,
-  type FolderSourceOptions,
-  type TrainConfig,
-} from '@feenet/feenet';
-import { UsageError, booleanFlag, numberFlag, stringFlag, type FlagValue } from './cli-args';
+import { DEFAULT_TRAIN_CONFIG, PRESETS, NAMED_FACE_REGIONS, faceRegionFromText, mergeConfig, validateConfig, type FaceRegion, type TrainConfig } from '@feenet/feenet';
+import { DEFAULT_FOLDER_OPTIONS, DEFAULT_SYNTHETIC_OPTIONS, datasetExists, folderSettings, type FolderSourceOptions } from '@feenet/datasets';
+import { UsageError, booleanFlag, detectorFlag, numberFlag, stringFlag, type FlagValue } from './cli-args';
 
 /** Flags that set a top-level config field directly. */
 const FIELD_FLAGS = {
@@ -91,12 +76,6 @@ export function parseFaceRegion(value: string): FaceRegion | null {
   return parsed.region;
 }
 
-/** The faces of a labelled folder that is not `--aligned` go through @feenet/alignment. */
-export function provideAlignmentLibrary(): void {
-  // face-api itself is only loaded when an aligner is created.
-  provideFaceAligner(({ size, detector }) => createAligner({ size, faceApi: { model: detector as 'ssd-mobilenet-v1' | 'tiny-face-detector' } }));
-}
-
 /** Folder settings from flags over a base (a config file's, or the defaults). */
 function folderFromFlags(flags: Map<string, FlagValue>, base: Omit<FolderSourceOptions, 'root'>, root: string): { root: string; folder: Omit<FolderSourceOptions, 'root'> } {
   const cap = (name: string, current: number | null) => {
@@ -116,7 +95,7 @@ function folderFromFlags(flags: Map<string, FlagValue>, base: Omit<FolderSourceO
     ...(flags.has('data-seed') ? { seed: numberFlag(flags, 'data-seed')! } : {}),
     ...(flags.has('validation-share') ? { validationShare: numberFlag(flags, 'validation-share')! } : {}),
     ...(flags.has('image-size') ? { imageSize: numberFlag(flags, 'image-size')! } : {}),
-    ...(flags.has('detector') ? { detector: stringFlag(flags, 'detector')! } : {}),
+    ...(flags.has('detector') ? { detector: detectorFlag(flags)! } : {}),
     ...(flags.has('pad') ? { pad: numberFlag(flags, 'pad')! } : {}),
   };
   const triplets = { ...folder.triplets };
@@ -181,7 +160,6 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
     const stray = FOLDER_FLAGS.filter((f) => flags.has(f));
     if (stray.length) throw new UsageError(`${stray.map((f) => `--${f}`).join(' ')} only apply with --dataset folder`);
   } else {
-    if (!config.dataset.folder.aligned) provideAlignmentLibrary();
     if (!dataset) {
       // A preset or config file named the folder: flags may still change it and its settings.
       const root = stringFlag(flags, 'root') ?? config.dataset.root;

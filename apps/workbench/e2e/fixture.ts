@@ -14,7 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createGallery, embeddingMatrix, saveGallery, type FaceRecord } from '@feenet/clustering';
-import { DEFAULT_TRAIN_CONFIG, EXPRESSION_PROTOTYPES, SeededRandom, buildFeenet, faceApiFeatureDim, openRunEmbedder, randomIdentity, randomPose, renderFace, sampleExpression, saveLayersModel } from '@feenet/feenet';
+import { DEFAULT_TRAIN_CONFIG, buildFeenet, faceApiFeatureDim, openRunEmbedder, saveLayersModel } from '@feenet/feenet';
+import { EXPRESSION_PROTOTYPES, SeededRandom, randomIdentity, randomPose, renderFace, sampleExpression } from '@feenet/datasets';
 import { selectBackend } from '@feenet/tfjs-runtime';
 
 /** The repository's bundled models, which the fixture's server serves as its models root. */

@@ -7,7 +7,12 @@ import type { Point, RgbImage } from './types';
 
 type FaceApi = typeof import('@vladmandic/face-api');
 
-export type FaceApiDetectorModel = 'ssd-mobilenet-v1' | 'tiny-face-detector';
+export const FACE_API_DETECTOR_MODELS = ['ssd-mobilenet-v1', 'tiny-face-detector'] as const;
+export type FaceApiDetectorModel = (typeof FACE_API_DETECTOR_MODELS)[number];
+
+export function isFaceApiDetectorModel(value: unknown): value is FaceApiDetectorModel {
+  return (FACE_API_DETECTOR_MODELS as readonly unknown[]).includes(value);
+}
 
 export interface FaceApiDetectorOptions {
   /**

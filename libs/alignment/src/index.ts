@@ -8,7 +8,7 @@ export { decodeImage, DEFAULT_DECODE_OPTIONS } from './decode';
 export type { DecodeOptions, DecodedImage, DecodeResult } from './decode';
 export { landmarks5From68 } from './detector';
 export type { DetectedFace, DetectionTimings, FaceDetector } from './detector';
-export { createFaceApiDetector, defaultFaceApiModelDir } from './face-api-detector';
+export { createFaceApiDetector, defaultFaceApiModelDir, isFaceApiDetectorModel, FACE_API_DETECTOR_MODELS } from './face-api-detector';
 export type { FaceApiDetectorModel, FaceApiDetectorOptions } from './face-api-detector';
 export type { AlignFailure, AlignFailureKind } from './failure';
 export { DEFAULT_QUALITY_THRESHOLDS, passesQuality, qualityIssues, estimateYawDeg, estimateRollDeg, laplacianVariance } from './quality';

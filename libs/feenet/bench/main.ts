@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
-import type { Triplet } from '../src/dataset/types';
+import type { Triplet } from '@feenet/datasets';
 import { modelToOnnx } from '../src/export/onnx-graph';
 import { createOnnxEngine, createTfjsEngine, defaultOnnxBatchSize, loadOnnxRuntime, type EmbeddingEngine } from '../src/inference/engine';
 import { buildFeenet } from '../src/model/feenet';

@@ -9,7 +9,8 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NAMED_FACE_REGIONS, faceRegionFromText, readDataset, readFaceImages } from '../src/index';
+import { NAMED_FACE_REGIONS, faceRegionFromText, readFaceImages } from '../src/index';
+import { readDataset } from '@feenet/datasets';
 
 const [root, out, size = '64', region = 'face-box'] = process.argv.slice(2);
 const parsed = faceRegionFromText(region);

@@ -10,7 +10,8 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FACEAPI_INPUT_SIZE, faceApiExpressionWeights, ExpressionNet, loadFaceInputs, readDataset, readFaceImages, tripletAccuracy } from '../src/index';
+import { FACEAPI_INPUT_SIZE, faceApiExpressionWeights, ExpressionNet, loadFaceInputs, readFaceImages, tripletAccuracy } from '../src/index';
+import { readDataset } from '@feenet/datasets';
 import { selectBackend } from '@feenet/tfjs-runtime';
 
 const [root, split = 'test'] = process.argv.slice(2);

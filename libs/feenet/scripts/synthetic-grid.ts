@@ -3,7 +3,7 @@
  * with intensity growing down the rows. Run: npx tsx libs/feenet/scripts/synthetic-grid.ts
  */
 import sharp from 'sharp';
-import { EXPRESSION_PROTOTYPES, SeededRandom, randomIdentity, randomPose, renderFace, sampleExpression } from '../src/index';
+import { EXPRESSION_PROTOTYPES, SeededRandom, randomIdentity, randomPose, renderFace, sampleExpression } from '@feenet/datasets';
 
 const size = 112;
 const labels = Object.keys(EXPRESSION_PROTOTYPES);

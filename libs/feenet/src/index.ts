@@ -22,16 +22,7 @@ export { tripletLoss, batchNegativeLoss, labelContrastLoss, tripletObjective, DE
 export { tripletAccuracy, predictsTriplet, embeddingSpread } from './training/triplet-accuracy';
 export type { TripletAccuracy } from './training/triplet-accuracy';
 
-// Datasets: one format for every source
-export { TRIPLET_TYPES, SPLITS } from './dataset/types';
-export type { DatasetInfo, FaceRecord, Split, Triplet, TripletType } from './dataset/types';
-export { readDataset, datasetExists, DatasetWriter, DatasetError } from './dataset/store';
-export type { Dataset } from './dataset/store';
-export { generateSyntheticDataset, simulateRaters, sampleExpression, DEFAULT_SYNTHETIC_OPTIONS, EXPRESSION_PROTOTYPES } from './dataset/synthetic-dataset';
-export type { SyntheticOptions, SyntheticSummary } from './dataset/synthetic-dataset';
-export { renderFace, randomIdentity, randomPose } from './dataset/synthetic-face';
-export type { ExpressionParams } from './dataset/synthetic-face';
-export { SeededRandom } from './dataset/random';
+// Face images as the backbones read them
 export { readFaceImage, readFaceImages } from './inputs/face-images';
 
 // Training runs and experiments
@@ -48,22 +39,6 @@ export { ReplicaPool, splitBatch } from './training/data-parallel';
 export type { ReplicaPoolOptions } from './training/data-parallel';
 export type { FaceInputs } from './training/face-inputs';
 
-// Dataset sources
-export {
-  prepareFolderDataset,
-  scanLabelledFolder,
-  deriveTwoClassTriplets,
-  folderSettings,
-  validateFolderOptions,
-  ensureFolderDataset,
-  DEFAULT_FOLDER_OPTIONS,
-  provideFaceAligner,
-  pickFace,
-} from './dataset/folder';
-export type { FolderSourceOptions, FolderEntry, FolderPrepareProgress, FolderPrepareSummary, FaceAligner, FaceAlignerFactory, AlignedFaceLike, AlignResultLike, DatasetEvent } from './dataset/folder';
-export { parseFecCsv, oddOneOut, fecFaceKey, downloadImages, cachedImagePath, readDeadList, prepareFecDataset, cropRegion, tripletsPerType, DEFAULT_FEC_OPTIONS, FEC_FIELDS } from './dataset/fec';
-export type { FecFace, FecTriplet, FecIssue, FecParseResult, DownloadOptions, DownloadResult, DownloadProgress, DownloadSummary, FecPrepareOptions, FecPrepareProgress, FecPrepareSummary, FecCsvReport } from './dataset/fec';
-
 // Export and inference engines
 export { modelToOnnx, decodeOnnxModel, UnsupportedLayerError, ONNX_OPSET, ONNX_IR_VERSION, OUTPUT_NAME as ONNX_OUTPUT_NAME } from './export/onnx-graph';
 export type { OnnxExportOptions, OnnxExportReport } from './export/onnx-graph';
@@ -75,5 +50,3 @@ export type { EmbeddingEngine, EngineName, EnginePreference, EngineOptions, OrtM
 // Run embedder: aligned faces → embeddings with a trained run, whatever its backbone
 export { openRunEmbedder } from './inference/run-embedder';
 export type { RunEmbedder, RunEmbedderOptions } from './inference/run-embedder';
-export { padTightFace, paddedFaceSize } from './inputs/padded-face';
-export type { RgbFace } from './inputs/padded-face';

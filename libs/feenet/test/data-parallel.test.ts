@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildFeenet, type FaceInputs, type Triplet } from '../src/index';
+import { buildFeenet, type FaceInputs } from '../src/index';
+import { type Triplet } from '@feenet/datasets';
 import { selectBackend } from '@feenet/tfjs-runtime';
 import { ReplicaPool, splitBatch } from '../src/training/data-parallel';
 import { shareGradients, WeightLayout } from '../src/training/replica-step';

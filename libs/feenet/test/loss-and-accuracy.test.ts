@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNegativeLoss, embeddingSpread, labelContrastLoss, tripletAccuracy, tripletLoss, tripletObjective, type Triplet } from '../src/index';
+import { batchNegativeLoss, embeddingSpread, labelContrastLoss, tripletAccuracy, tripletLoss, tripletObjective } from '../src/index';
+import { type Triplet } from '@feenet/datasets';
 import { selectBackend } from '@feenet/tfjs-runtime';
 
 /** `rows` seeded random unit vectors in `dim` dimensions. */
@@ -116,7 +117,10 @@ describe('label contrast', () => {
       const others = rows.map((rk, k) => (k === i ? null : Math.exp(dot(ri, rk) / t)));
       const denominator = others.reduce<number>((s, v) => s + (v ?? 0), 0);
       const logs = rows.flatMap((rj, j) => (j !== i && labels[j] === labels[i] ? [Math.log(Math.exp(dot(ri, rj) / t) / denominator)] : []));
-      if (logs.length) (total += -logs.reduce((s, v) => s + v, 0) / logs.length), faces++;
+      if (logs.length) {
+        total += -logs.reduce((s, v) => s + v, 0) / logs.length;
+        faces++;
+      }
     });
     return total / faces;
   }
@@ -149,8 +153,13 @@ describe('label contrast', () => {
       v.forEach((a, i) => v.forEach((b, j) => {
         if (i === j) return;
         const dist = a.reduce((s, q, k) => s + (q - b[k]!) ** 2, 0);
-        if (labels[i] === labels[j]) (same += dist), sameN++;
-        else (other += dist), otherN++;
+        if (labels[i] === labels[j]) {
+          same += dist;
+          sameN++;
+        } else {
+          other += dist;
+          otherN++;
+        }
       }));
       return other / otherN - same / sameN;
     };

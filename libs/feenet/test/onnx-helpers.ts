@@ -1,6 +1,6 @@
 /** Shared by the ONNX tests: models with non-trivial weights and deterministic inputs. */
 import * as tf from '@tensorflow/tfjs';
-import { SeededRandom } from '../src/dataset/random';
+import { SeededRandom } from '@feenet/datasets';
 
 /**
  * Calibration batch and variance floor (× the layer's median variance): with 8 images and no floor some channels

@@ -6,7 +6,8 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirS
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SYNTHETIC_OPTIONS, Experiment, NonFiniteLossError, TrainingStopped, embed, gatherInputs, loadFaceInputs, mergeConfig, readDataset, resolveWorkers, train, tripletAccuracy, type TrainConfig, type TrainResult } from '../src/index';
+import { Experiment, NonFiniteLossError, TrainingStopped, embed, gatherInputs, loadFaceInputs, mergeConfig, resolveWorkers, train, tripletAccuracy, type TrainConfig, type TrainResult } from '../src/index';
+import { DEFAULT_SYNTHETIC_OPTIONS, readDataset } from '@feenet/datasets';
 import { selectBackend } from '@feenet/tfjs-runtime';
 
 const work = mkdtempSync(path.join(tmpdir(), 'feenet-train-'));

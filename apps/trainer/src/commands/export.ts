@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { createOnnxEngine, embed, EXPRESSION_PROTOTYPES, exportRunToOnnx, loadLayersModel, loadOnnxRuntime, randomIdentity, randomPose, renderFace, sampleExpression, SeededRandom, tfjsModelDir } from '@feenet/feenet';
+import { createOnnxEngine, embed, exportRunToOnnx, loadLayersModel, loadOnnxRuntime, tfjsModelDir } from '@feenet/feenet';
+import { EXPRESSION_PROTOTYPES, randomIdentity, randomPose, renderFace, sampleExpression, SeededRandom } from '@feenet/datasets';
 import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
 import { booleanFlag, parseFlags, stringFlag, UsageError } from '../cli-args';
 

@@ -7,19 +7,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createAligner } from '@feenet/alignment';
-import {
-  DEFAULT_FEC_OPTIONS,
-  DEFAULT_FOLDER_OPTIONS,
-  prepareFecDataset,
-  prepareFolderDataset,
-  tripletsPerType,
-  validateFolderOptions,
-  type FaceAligner,
-  type FecPrepareSummary,
-  type FolderPrepareSummary,
-  type FolderSourceOptions,
-} from '@feenet/feenet';
-import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, type FlagValue, parseCommandFlags } from '../cli-args';
+import { DEFAULT_FEC_OPTIONS, DEFAULT_FOLDER_OPTIONS, prepareFecDataset, prepareFolderDataset, tripletsPerType, validateFolderOptions, type FaceAligner, type FecPrepareSummary, type FolderPrepareSummary, type FolderSourceOptions } from '@feenet/datasets';
+import { booleanFlag, detectorFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, type FlagValue, parseCommandFlags } from '../cli-args';
 import { bar, duration, ProgressLine } from '../progress';
 
 const HELP = `usage:
@@ -229,7 +218,7 @@ async function prepareFolder(flags: Map<string, FlagValue>): Promise<void> {
     validationShare: share(flags, 'validation-share', true) ?? d.validationShare,
     crossIdentityPairs: !booleanFlag(flags, 'same-person-pairs'),
     seed: numberFlag(flags, 'seed') ?? d.seed,
-    detector: stringFlag(flags, 'detector') ?? d.detector,
+    detector: detectorFlag(flags) ?? d.detector,
   };
   const problem = validateFolderOptions(options);
   if (problem) throw new UsageError(problem);

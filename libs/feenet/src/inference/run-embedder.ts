@@ -21,7 +21,7 @@ import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_F
 import { regionInPixels, sameRegion, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { inputRegionOf } from '../training/config';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
-import type { RgbFace } from '../inputs/padded-face';
+import type { RgbFace } from '@feenet/datasets';
 import type { BackboneName } from '../model/feenet';
 import { Experiment } from '../training/experiment';
 import { createEmbeddingEngine, type EmbeddingEngine, type EnginePreference } from './engine';

@@ -7,8 +7,8 @@ import type { BackendName } from '@feenet/tfjs-runtime';
 import { isBackboneName, type BackboneName } from '../model/feenet';
 import { FACEAPI_FACE_BOX } from '../backbones/faceapi';
 import { ALIGNED_INNER_FACE, faceRegionProblem, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
-import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '../dataset/synthetic-dataset';
-import { DEFAULT_FOLDER_OPTIONS, validateFolderOptions, type FolderSourceOptions } from '../dataset/folder/folder-source';
+import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '@feenet/datasets';
+import { DEFAULT_FOLDER_OPTIONS, validateFolderOptions, type FolderSourceOptions } from '@feenet/datasets';
 
 export type DatasetConfig =
   /** Generated on demand under `root` when missing (the embedded default). */

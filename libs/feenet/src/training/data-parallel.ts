@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '@feenet/tfjs-runtime';
-import type { Triplet } from '../dataset/types';
+import type { Triplet } from '@feenet/datasets';
 import { startWorkerThread } from '@feenet/tfjs-runtime';
 import { gatherValues, type FaceInputs } from './face-inputs';
 import { WeightLayout } from './replica-step';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadLayersModel, loadNamedTensors, saveLayersModel, saveNamedTensors } from '../model/persistence';
 import { ExpressionNet } from '../backbones/faceapi-expression-net';
-import type { TripletType } from '../dataset/types';
+import type { TripletType } from '@feenet/datasets';
 import { mergeConfig, type TrainConfig } from './config';
 
 export interface StepMetric {

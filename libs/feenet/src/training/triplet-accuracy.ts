@@ -2,7 +2,7 @@
  * Triplet prediction accuracy: a triplet is right when, of its three pairs, the one with the smallest
  * embedding distance is the pair the raters judged most similar (anchor, positive).
  */
-import { TRIPLET_TYPES, type Triplet, type TripletType } from '../dataset/types';
+import { TRIPLET_TYPES, type Triplet, type TripletType } from '@feenet/datasets';
 
 export interface TripletAccuracy {
   overall: number;

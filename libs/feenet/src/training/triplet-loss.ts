@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Triplet } from '../dataset/types';
+import type { Triplet } from '@feenet/datasets';
 
 /** A labelled dataset's class index of each face id. */
 export type FaceLabels = ReadonlyMap<string, number>;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachedImagePath, downloadImages, readDeadList } from '../src/dataset/fec/downloader';
+import { cachedImagePath, downloadImages, readDeadList } from '../src/fec/downloader';
 
 /** A local image server with the failure modes of FEC's real URLs; counts requests per path. */
 let server: Server;

@@ -4,6 +4,7 @@
  * given with `aligned`) and derives FEC-style two-class triplets: two faces that share a label, one that does not
  * (the odd one out, so the negative). Splits never share a face, nor a person when identities are known.
  */
+import { isFaceApiDetectorModel, type FaceApiDetectorModel } from '@feenet/alignment';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import sharp from 'sharp';
 import { splitCsvLine } from '../fec/csv-line';
 import { SeededRandom } from '../random';
 import { DatasetWriter } from '../store';
-import { paddedFaceSize, padTightFace } from '../../inputs/padded-face';
+import { paddedFaceSize, padTightFace } from '../padded-face';
 import { SPLITS, type DatasetInfo, type FaceRecord, type Split, type Triplet } from '../types';
 import { pickFace, type FaceAligner } from './face-aligner';
 
@@ -42,7 +43,7 @@ export interface FolderSourceOptions {
    */
   pad: number;
   /** Face detector the aligner uses when `aligned` is false (face-api's: ssd-mobilenet-v1 or tiny-face-detector). */
-  detector: string;
+  detector: FaceApiDetectorModel;
 }
 
 export const DEFAULT_FOLDER_OPTIONS: Omit<FolderSourceOptions, 'root'> = {
@@ -423,6 +424,6 @@ export function validateFolderOptions(o: Partial<FolderSourceOptions>): string |
   if (o.triplets.train === 0) return 'triplets.train must be positive';
   if (typeof o.crossIdentityPairs !== 'boolean') return 'crossIdentityPairs must be true or false';
   if (!(typeof o.pad === 'number' && o.pad >= 0 && o.pad <= 1)) return 'pad must be in [0, 1]';
-  if (o.detector !== 'ssd-mobilenet-v1' && o.detector !== 'tiny-face-detector') return 'detector must be ssd-mobilenet-v1 or tiny-face-detector';
+  if (!isFaceApiDetectorModel(o.detector)) return `detector must be ssd-mobilenet-v1 or tiny-face-detector, got ${JSON.stringify(o.detector)}`;
   return undefined;
 }

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FEC_OPTIONS, prepareFecDataset, type FecPrepareOptions } from '../src/dataset/fec/fec-prepare';
-import type { FaceAligner } from '../src/dataset/folder/face-aligner';
-import { readDataset } from '../src/dataset/store';
+import { DEFAULT_FEC_OPTIONS, prepareFecDataset, type FecPrepareOptions } from '../src/fec/fec-prepare';
+import type { FaceAligner } from '../src/folder/face-aligner';
+import { readDataset } from '../src/store';
 
 /**
  * Six photos on a local server, each 200×160 with two bright "faces" (one on the left, one on the right half);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { splitCsvLine } from '../src/dataset/fec/csv-line';
-import { oddOneOut, parseFecCsv } from '../src/dataset/fec/fec-csv';
-import { cropRegion } from '../src/dataset/fec/fec-prepare';
+import { splitCsvLine } from '../src/fec/csv-line';
+import { oddOneOut, parseFecCsv } from '../src/fec/fec-csv';
+import { cropRegion } from '../src/fec/fec-prepare';
 
 // 15 lines in the published layout (no header, 28 fields): see the comments in the table below.
 const FIXTURE = fileURLToPath(new URL('./fixtures/fec/faceexp-comparison-data-sample.csv', import.meta.url));
