@@ -2,14 +2,14 @@
  * Writes a prepared dataset's faces and triplets where `b0_recipe_probe.py` reads them, so B0 recipes can be
  * screened in PyTorch (3–5× faster per step on this CPU) before a measured tfjs run:
  *
- *   npx tsx libs/feenet/scripts/b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|inner-face|whole|t,l,b,r]
+ *   npx tsx --tsconfig tools/research/tsconfig.json tools/research/b0-recipe-dump.ts <dataset dir> <out dir> [size=64] [region=face-box|inner-face|whole|t,l,b,r]
  *
  * <out>/faces.u8: [n, size, size, 3] RGB read exactly as training reads them (`readFaceImages`, the same region);
  * <out>/faces.json: id, split and (synthetic faces) the true expression parameters; <out>/triplets.jsonl: a copy.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NAMED_FACE_REGIONS, faceRegionFromText, readFaceImages } from '../src/index';
+import { NAMED_FACE_REGIONS, faceRegionFromText, readFaceImages } from '@feenet/feenet';
 import { readDataset } from '@feenet/datasets';
 
 const [root, out, size = '64', region = 'face-box'] = process.argv.slice(2);

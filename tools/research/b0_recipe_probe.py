@@ -5,8 +5,8 @@ linear warm-up then cosine decay, and the options TrainConfig has for B0 (embedd
 semi-hard negatives, identity-initialised residual blocks). One step here costs a fraction of a tfjs step, so a
 recipe can be screened in minutes; the one kept is then measured with `nx run trainer:train` (libs/feenet README).
 
-    npx tsx libs/feenet/scripts/b0-recipe-dump.ts data/synthetic /tmp/b0-probe 64 face-box
-    /usr/bin/python3 libs/feenet/scripts/b0_recipe_probe.py --data /tmp/b0-probe --batch 32 --lr 5e-3 \
+    npx tsx --tsconfig tools/research/tsconfig.json tools/research/b0-recipe-dump.ts data/synthetic /tmp/b0-probe 64 face-box
+    /usr/bin/python3 tools/research/b0_recipe_probe.py --data /tmp/b0-probe --batch 32 --lr 5e-3 \
         --batch-negatives 1 --zero-init-residual --steps 750 --threads 2
 
 Prints one JSON line per evaluation (validation and a 1,500-triplet sample of training triplets, batch norm in

@@ -2,7 +2,7 @@
  * The no-training baseline for a prepared dataset: face-api's 7 expression probabilities used directly as the
  * embedding, scored on the dataset's test (or validation) triplets like any run.
  *
- *   npx tsx libs/feenet/scripts/raw-expression-baseline.ts <prepared dataset dir> [validation|test]
+ *   npx tsx --tsconfig tools/research/tsconfig.json tools/research/raw-expression-baseline.ts <prepared dataset dir> [validation|test]
  *
  * Two inputs: the faceapi backbone's own features (the `FACEAPI_FACE_BOX` crop of the prepared face, face and
  * mirror image averaged, from the feature cache), and, for folder datasets, the source image as it is (whole,
@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FACEAPI_INPUT_SIZE, faceApiExpressionWeights, ExpressionNet, loadFaceInputs, readFaceImages, tripletAccuracy } from '../src/index';
+import { FACEAPI_INPUT_SIZE, faceApiExpressionWeights, ExpressionNet, loadFaceInputs, readFaceImages, tripletAccuracy } from '@feenet/feenet';
 import { readDataset } from '@feenet/datasets';
 import { selectBackend } from '@feenet/tfjs-runtime';
 

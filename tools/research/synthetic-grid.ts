@@ -1,15 +1,15 @@
 /**
  * Writes docs/synthetic-faces.jpg: generated faces, one identity per row, one expression class per column,
- * with intensity growing down the rows. Run: npx tsx libs/feenet/scripts/synthetic-grid.ts
+ * with intensity growing down the rows. Run: npx tsx --tsconfig tools/research/tsconfig.json tools/research/synthetic-grid.ts
  */
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import { EXPRESSION_PROTOTYPES, SeededRandom, randomIdentity, randomPose, renderFace, sampleExpression } from '@feenet/datasets';
 
 const size = 112;
 const labels = Object.keys(EXPRESSION_PROTOTYPES);
 const rows = 5;
 const rng = new SeededRandom(11);
-const tiles: sharp.OverlayOptions[] = [];
+const tiles: OverlayOptions[] = [];
 for (let r = 0; r < rows; r++) {
   const identity = randomIdentity(rng);
   labels.forEach((label, c) => {

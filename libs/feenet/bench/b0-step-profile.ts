@@ -4,7 +4,7 @@
  * largest first, from `tf.profile`. Kernels that dispatch other kernels are counted with their children, so the
  * shares can add up to more than 100 %; the step's own wall time is printed separately.
  *
- *   npx tsx libs/feenet/scripts/b0-step-profile.ts [size, default 64] [triplets, default 16]
+ *   npx tsx libs/feenet/bench/b0-step-profile.ts [size, default 64] [triplets, default 16]
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildFeenet } from '../src/index';

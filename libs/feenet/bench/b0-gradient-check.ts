@@ -6,7 +6,7 @@
  * (> 1e-3 of the largest; batch norm offsets followed by another batch norm have gradients that are zero up to
  * rounding). The cpu side takes ~2.5 min at 64 px.
  *
- *   npx tsx libs/feenet/scripts/b0-gradient-check.ts [size, default 64]
+ *   npx tsx libs/feenet/bench/b0-gradient-check.ts [size, default 64]
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildFeenet, tripletLoss } from '../src/index';
@@ -29,7 +29,7 @@ function seededImages(): Float32Array {
 async function gradients(backend: 'cpu' | 'wasm', weights?: Float32Array[]) {
   await selectBackend({ prefer: backend });
   const model = buildFeenet({ backbone: 'efficientnet-b0', inputSize: size, dropConnectRate: 0, batchNormMomentum: 0.9 }, { seed: 5, embeddingBatchNorm: { momentum: 0.9 } });
-  if (weights) model.setWeights(weights.map((w, i) => tf.tensor(w, model.weights[i]!.shape)));
+  if (weights) model.setWeights(weights.map((w, i) => tf.tensor(w, model.weights[i]!.shape as number[])));
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const x = tf.tensor4d(seededImages(), [faces, size, size, 3]);
   const loss = () => {

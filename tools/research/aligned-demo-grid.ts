@@ -2,13 +2,13 @@
  * Regenerates docs/aligned-demo.png: every face of the face-api demo photos, aligned, at half size, in
  * detection order per photo. A red frame marks faces failing the default quality thresholds; the cyan ticks
  * mark the template's eye positions (y = 0.4·size, x = size/2 ± 35 px at 224).
- * Run from the repo root: npx tsx --tsconfig libs/alignment/tsconfig.json libs/alignment/scripts/aligned-demo-grid.ts
+ * Run from the repo root: npx tsx --tsconfig tools/research/tsconfig.json tools/research/aligned-demo-grid.ts
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { createAligner, templateForSize, type AlignedFace } from '../src/index';
+import { createAligner, templateForSize, type AlignedFace } from '@feenet/alignment';
 
 const require = createRequire(import.meta.url);
 const TILE = 112;
