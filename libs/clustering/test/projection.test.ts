@@ -73,11 +73,9 @@ describe('projectEmbeddings (UMAP)', () => {
     expect(readdirSync(cacheDir)).toEqual([`projection-${first.key}.f32`]);
 
     let calls = 0;
-    const started = performance.now();
     const second = await projectGallery(gallery, { ...params, cacheDir, onProgress: () => calls++ });
     expect(second.fromCache).toBe(true);
     expect(calls).toBe(0);
-    expect(performance.now() - started).toBeLessThan(200);
     expect(Array.from(second.coordinates)).toEqual(Array.from(first.coordinates));
 
     // A different model, different parameters or different embeddings miss the cache.
