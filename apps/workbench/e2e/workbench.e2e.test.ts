@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_RUN, MODELS_ROOT, type Fixture, buildFixture } from './fixture';
 import { type RunningServer, launchChromium, setSlider, startWorkbench } from './harness';
@@ -90,6 +91,10 @@ describe('workbench in Chromium', () => {
     expect(bars).toContain('human raters 86.2%');
     // A learning curve per run, drawn from metrics.jsonl (its torn last line skipped).
     await expect.poll(() => compare.locator('[data-testid=learning-curves] path[d^="M"]').count()).toBe(3);
+    // The runs table scrolls inside its cell rather than widening it.
+    const cellBox = (await cell('experiments').boundingBox())!;
+    const wrapBox = (await cell('experiments').locator('.table-wrap').boundingBox())!;
+    expect(wrapBox.x + wrapBox.width).toBeLessThanOrEqual(cellBox.x + cellBox.width);
   });
 
   it('draws the embedding map on a canvas and shows the face under the pointer', async () => {
@@ -103,6 +108,30 @@ describe('workbench in Chromium', () => {
     expect(await tooltip.textContent()).toMatch(/person\d-\d/);
     // The face thumbnail in the tooltip is a real image served from inside the roots.
     await expect.poll(() => tooltip.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+  });
+
+  it('zooms with the wheel and resets the zoom to where it started, without a page error', async () => {
+    const canvas = '[data-testid=cell-map] [data-testid=map] canvas';
+    const before = await paintedPoint(canvas);
+    const box = (await page.locator(canvas).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -600);
+    await expect.poll(async () => (await paintedPoint(canvas)).x !== before.x || (await paintedPoint(canvas)).y !== before.y).toBe(true);
+    await cell('map').locator('[data-testid=reset-zoom]').click();
+    await expect.poll(async () => paintedPoint(canvas)).toMatchObject({ x: before.x, y: before.y });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("refuses a map K out of range aloud instead of clamping it", async () => {
+    const map = cell('map');
+    await map.locator('[data-testid=colour-by]').selectOption('cluster');
+    const k = map.locator('[data-testid=map-k]');
+    const before = await k.inputValue();
+    await k.fill('100000');
+    await expect.poll(() => map.locator('[data-testid=map-k-error]').textContent()).toContain(`from 2 to 200; the map keeps K = ${before}`);
+    await k.fill('12');
+    await expect.poll(() => map.locator('[data-testid=map-k-error]').count()).toBe(0);
+    await map.locator('[data-testid=colour-by]').selectOption('label');
   });
 
   it('re-clusters when K moves, showing the faces nearest each centre', async () => {
@@ -132,6 +161,23 @@ describe('workbench in Chromium', () => {
     await expect.poll(() => cell('clusters').locator('[data-testid=clusters]').getAttribute('data-k'), { timeout: 60_000 }).toBe('12');
   });
 
+  it('keeps an edit made just before a reload (saved as the page goes, not after the debounce)', async () => {
+    const title = page.getByLabel('Notebook title');
+    await title.fill('Reloaded at once');
+    await page.reload();
+    // The save leaves with the old page; the new page may be served a moment before it lands, so look again.
+    await expect
+      .poll(
+        async () => {
+          const value = await page.getByLabel('Notebook title').inputValue();
+          if (value !== 'Reloaded at once') await page.reload();
+          return value;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe('Reloaded at once');
+  });
+
   it('returns the nearest faces for a query photo', async () => {
     await cell('search').locator('[data-testid=search-file]').setInputFiles(QUERY_PHOTO);
     const results = cell('search').locator('[data-testid=search-results]');
@@ -155,6 +201,36 @@ describe('workbench in Chromium', () => {
     expect(found.hits).toHaveLength(5);
     const curves = (await (await fetch(`${server.url}/api/experiments/${BUNDLED_RUN}/curves`)).json()) as { evals: unknown[] };
     expect(curves.evals.length).toBeGreaterThan(0);
+  });
+
+  it('answers a stale notebook save with 409 and a tag cycle with 400, each with its message', async () => {
+    const api = (p: string, init?: RequestInit) => fetch(`${server.url}${p}`, { ...init, headers: { 'content-type': 'application/json' } });
+    const notebook = (await (await api('/api/notebooks/starter')).json()) as { version: number; cells: unknown[] };
+    const stale = await api('/api/notebooks/starter', { method: 'PUT', body: JSON.stringify({ version: notebook.version - 1, cells: notebook.cells }) });
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as { error: string }).error).toMatch(/saved by someone else/);
+
+    const parent = await api('/api/tags', { method: 'POST', body: JSON.stringify({ from: 'faces', gallery: fixture.smallGallery, faceIds: ['person0-0'], radius: 0.3, name: 'cycle parent', parentId: null }) });
+    expect(parent.status).toBe(201);
+    const parentId = ((await parent.json()) as { tagId: number }).tagId;
+    const child = await api('/api/tags', { method: 'POST', body: JSON.stringify({ from: 'faces', gallery: fixture.smallGallery, faceIds: ['person0-1'], radius: 0.3, name: 'cycle child', parentId }) });
+    const childId = ((await child.json()) as { tagId: number }).tagId;
+    const cycle = await api(`/api/tags/${parentId}`, { method: 'PATCH', body: JSON.stringify({ moveTo: childId }) });
+    expect(cycle.status).toBe(400);
+    expect(((await cycle.json()) as { error: string }).error).toMatch(/cycle/);
+    for (const id of [childId, parentId]) expect((await api(`/api/tags/${id}`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('says once that a photo has no face', async () => {
+    const form = new FormData();
+    const grey = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer();
+    form.set('photo', new Blob([new Uint8Array(grey)]), 'wall.png');
+    form.set('gallery', fixture.smallGallery);
+    const response = await fetch(`${server.url}/api/search`, { method: 'POST', body: form });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).toMatch(/^no-face: /);
+    expect(error).not.toMatch(/no-face: no-face/);
   });
 
   it('refuses uploads that are not images, and anything outside its roots', async () => {

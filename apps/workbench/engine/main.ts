@@ -136,7 +136,8 @@ async function handle(request: EngineRequest, progress: (p: EngineProgress) => v
       const started = performance.now();
       aligner ??= createAligner();
       const aligned = await (await aligner).alignImage(request.image);
-      if (!aligned.ok) throw new RequestError(`${aligned.error.kind}: ${aligned.error.message}`);
+      // The failure's message already starts with its kind ("no-face: …").
+      if (!aligned.ok) throw new RequestError(aligned.error.message);
       if (aligned.faces.length === 0) throw new RequestError('no face found in the photo');
       const face = [...aligned.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0]!;
       let embedder = embedders.get(request.runDir);

@@ -64,3 +64,28 @@ describe('notebooks API', () => {
     expect((await put({ version: version + 1, cells: [{ id: 'x', kind: 'shell', params: {} }] })).status).toBe(400);
   });
 });
+
+describe('answer: domain errors → statuses', () => {
+  // The production build can hold two copies of a library's error class; an error from the other copy is no
+  // instance of the one http.ts imports. Such an error is made here by hand: same name, different class.
+  const fromOtherCopy = (name: string, message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { name, ...extra });
+
+  it('maps errors by name, whichever copy of their class threw them', async () => {
+    const { answer } = await import('../src/server/http');
+    const status = async (err: Error) => {
+      const response = await answer(async () => {
+        throw err;
+      });
+      return { status: response.status, body: (await response.json()) as { error: string; version?: number } };
+    };
+    expect(await status(fromOtherCopy('NotebookConflictError', 'notebook n was saved by someone else', { storedVersion: 7 }))).toEqual({
+      status: 409,
+      body: { error: 'notebook n was saved by someone else', version: 7 },
+    });
+    expect((await status(fromOtherCopy('TaxonomyError', 'cannot move tag 1 under 2: that would create a cycle'))).status).toBe(400);
+    expect((await status(fromOtherCopy('EngineRequestError', 'no-face: no face found'))).status).toBe(400);
+    expect((await status(fromOtherCopy('OutsideRootError', '/etc/passwd'))).body.error).not.toContain('passwd');
+    expect((await status(fromOtherCopy('GalleryFormatError', 'bad gallery'))).status).toBe(422);
+    expect((await status(new Error('boom'))).status).toBe(500);
+  });
+});

@@ -5,7 +5,7 @@
  * region to see its faces and make a tag of them.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type Quadtree, type ZoomTransform, extent, polygonContains, quadtree, scaleLinear, select, zoom, zoomIdentity } from 'd3';
+import { type Quadtree, type ZoomBehavior, type ZoomTransform, extent, polygonContains, quadtree, scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { CellParams } from '../notebook/cells';
 import type { GalleryListing } from '../server/galleries';
 import type { TagView } from '../server/tag-view';
@@ -43,9 +43,7 @@ export function MapCell({ params, galleries, onChange }: { params: CellParams['m
           </select>
         </label>
         {params.colourBy === 'cluster' && (
-          <label>
-            K <input type="number" min={2} max={200} value={params.k} onChange={(e) => onChange({ ...params, k: Math.max(2, Math.min(200, Number(e.target.value) || 2)) })} />
-          </label>
+          <KInput k={params.k} onChange={(k) => onChange({ ...params, k })} />
         )}
       </div>
       <ErrorLine error={facesError ?? (projection.status === 'failed' ? projection.error : null) ?? colours.error} />
@@ -151,6 +149,7 @@ function PointCanvas({
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
   const transformRef = useRef<ZoomTransform>(zoomIdentity);
+  const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const [lassoMode, setLassoMode] = useState(false);
   const [lasso, setLasso] = useState<[number, number][] | null>(null);
@@ -224,6 +223,7 @@ function PointCanvas({
         frame = requestAnimationFrame(draw);
       });
     select(canvas).call(behaviour);
+    zoomRef.current = behaviour;
     draw();
     wrapRef.current?.setAttribute('data-interactive-ms', String(Math.round(performance.now() - dataArrived.current)));
     return () => {
@@ -270,7 +270,10 @@ function PointCanvas({
         <button onClick={() => setLassoMode(!lassoMode)} aria-pressed={lassoMode} data-testid="lasso-toggle">
           {lassoMode ? 'Lasso: on (drag to select)' : 'Lasso'}
         </button>
-        <button onClick={() => select(canvasRef.current!).call(zoom<HTMLCanvasElement, unknown>().transform, zoomIdentity)}>Reset zoom</button>
+        {/* The canvas's own zoom behaviour, so its 'zoom' listener redraws and its stored transform is reset. */}
+        <button data-testid="reset-zoom" onClick={() => zoomRef.current && select(canvasRef.current!).call(zoomRef.current.transform, zoomIdentity)}>
+          Reset zoom
+        </button>
         <span className="muted">
           {count.toLocaleString()} faces · {note} · scroll to zoom, drag to pan
         </span>
@@ -356,5 +359,38 @@ function LassoSelection({ gallery, rows, ids, onClose }: { gallery: string; rows
       {message && <p>{message}</p>}
       <ErrorLine error={error} />
     </div>
+  );
+}
+
+/** The map's K for colouring by cluster: 2–200. A value out of range is kept in the box and refused aloud, not clamped. */
+const MAP_MAX_K = 200;
+function KInput({ k, onChange }: { k: number; onChange: (k: number) => void }) {
+  const [text, setText] = useState(String(k));
+  useEffect(() => setText(String(k)), [k]);
+  const value = Number(text);
+  const valid = Number.isInteger(value) && value >= 2 && value <= MAP_MAX_K;
+  return (
+    <label>
+      K{' '}
+      <input
+        type="number"
+        min={2}
+        max={MAP_MAX_K}
+        value={text}
+        data-testid="map-k"
+        aria-invalid={!valid}
+        onChange={(e) => {
+          setText(e.target.value);
+          const next = Number(e.target.value);
+          if (Number.isInteger(next) && next >= 2 && next <= MAP_MAX_K) onChange(next);
+        }}
+      />
+      {!valid && (
+        <span className="error" data-testid="map-k-error">
+          {' '}
+          K must be a whole number from 2 to {MAP_MAX_K}; the map keeps K = {k}
+        </span>
+      )}
+    </label>
   );
 }

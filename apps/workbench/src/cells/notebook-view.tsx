@@ -8,7 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Notebook } from '@feenet/clustering';
 import { CELL_KINDS, CELL_TITLES, type Cell, type CellKind, isCellKind, newCell, parseParams } from '../notebook/cells';
 import type { GalleryListing } from '../server/galleries';
-import { ApiError, sendJson } from './api';
+import { ApiError, api } from './api';
 import { ClustersCell } from './clusters-cell';
 import { ExperimentsCell } from './experiments-cell';
 import { MapCell } from './map-cell';
@@ -30,24 +30,54 @@ export function NotebookView({ notebook, galleries }: { notebook: Notebook; gall
   const version = useRef(notebook.version);
   const firstRender = useRef(true);
 
+  // The edit not saved yet, and its debounce timer: leaving the page (or hiding it) saves at once, so an edit
+  // followed by a reload within the debounce is not lost.
+  const pending = useRef<{ title: string; cells: Cell[] } | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const saveNow = useCallback(
+    async (keepalive: boolean) => {
+      const edit = pending.current;
+      if (!edit) return;
+      pending.current = null;
+      clearTimeout(timer.current);
+      setSaveState('saving');
+      try {
+        const saved = await api<Notebook>(`/api/notebooks/${encodeURIComponent(notebook.id)}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ version: version.current, ...edit }),
+          keepalive, // lets the request outlive the page
+        });
+        version.current = saved.version;
+        setSaveState(pending.current ? 'unsaved' : 'saved');
+      } catch (err) {
+        setSaveState({ error: err instanceof ApiError && err.status === 409 ? 'Another tab saved this notebook; reload to see its version.' : (err as Error).message });
+      }
+    },
+    [notebook.id],
+  );
+
   useEffect(() => {
     if (firstRender.current) {
       firstRender.current = false;
       return;
     }
+    pending.current = { title, cells };
     setSaveState('unsaved');
-    const timer = setTimeout(async () => {
-      setSaveState('saving');
-      try {
-        const saved = await sendJson<Notebook>(`/api/notebooks/${encodeURIComponent(notebook.id)}`, 'PUT', { version: version.current, title, cells });
-        version.current = saved.version;
-        setSaveState('saved');
-      } catch (err) {
-        setSaveState({ error: err instanceof ApiError && err.status === 409 ? 'Another tab saved this notebook; reload to see its version.' : (err as Error).message });
-      }
-    }, 400);
-    return () => clearTimeout(timer);
-  }, [cells, title, notebook.id]);
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => void saveNow(false), 400);
+  }, [cells, title, saveNow]);
+
+  useEffect(() => {
+    const flush = () => void saveNow(true);
+    const onVisibility = () => document.visibilityState === 'hidden' && flush();
+    window.addEventListener('pagehide', flush);
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => {
+      window.removeEventListener('pagehide', flush);
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }, [saveNow]);
 
   const update = useCallback((id: string, params: Cell['params']) => {
     setCells((cs) => cs.map((c) => (c.id === id ? ({ ...c, params } as Cell) : c)));

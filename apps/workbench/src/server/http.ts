@@ -1,8 +1,5 @@
 /** Route-handler plumbing: one mapping from domain errors to HTTP statuses, and parameter parsing that says what was wrong. */
 import { NextResponse } from 'next/server';
-import { GalleryFormatError, NotebookConflictError, NotebookError, TaxonomyError } from '@feenet/clustering';
-import { EngineRequestError } from './engine-client';
-import { OutsideRootError } from './roots';
 
 export class BadRequest extends Error {
   override readonly name = 'BadRequest';
@@ -18,19 +15,34 @@ export function json(body: unknown, init?: ResponseInit): NextResponse {
   return NextResponse.json(body, init);
 }
 
+/**
+ * The status each domain error answers with, by the error's `name`. Not `instanceof`: the production build can
+ * hold two copies of a library's error class (one per bundle that imports it), and an error thrown by one copy
+ * is no instance of the other. A name is a plain string that survives any bundling.
+ */
+const STATUS_OF_ERROR: Readonly<Record<string, number>> = {
+  OutsideRootError: 403, // @feenet/workbench roots
+  NotebookConflictError: 409, // @feenet/clustering notebook store: someone else saved first
+  NotebookError: 400,
+  TaxonomyError: 400, // a refused tag edit: cycle, duplicate name, unknown tag
+  EngineRequestError: 400, // the engine refused the request: unknown person, no face in the photo
+  GalleryFormatError: 422,
+};
+
 /** Runs a handler and turns the errors a request can cause into 4xx answers; anything else is a logged 500. */
 export async function answer(handler: () => Promise<Response>): Promise<Response> {
   try {
     return await handler();
   } catch (err) {
-    if (err instanceof OutsideRootError) return json({ error: 'refused: outside the workbench roots' }, { status: 403 });
-    if (err instanceof BadRequest) return json({ error: err.message }, { status: err.status });
-    if (err instanceof NotebookConflictError) return json({ error: err.message, version: err.storedVersion }, { status: 409 });
-    if (err instanceof EngineRequestError || err instanceof TaxonomyError || err instanceof NotebookError) return json({ error: err.message }, { status: 400 });
-    if (err instanceof GalleryFormatError) return json({ error: err.message }, { status: 422 });
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return json({ error: 'not found' }, { status: 404 });
+    const e = err as Error & { status?: number; storedVersion?: number; code?: string };
+    if (e?.name === 'BadRequest' && typeof e.status === 'number') return json({ error: e.message }, { status: e.status });
+    const status = typeof e?.name === 'string' ? STATUS_OF_ERROR[e.name] : undefined;
+    if (status === 403) return json({ error: 'refused: outside the workbench roots' }, { status });
+    if (status === 409) return json({ error: e.message, version: e.storedVersion }, { status });
+    if (status !== undefined) return json({ error: e.message }, { status });
+    if (e?.code === 'ENOENT') return json({ error: 'not found' }, { status: 404 });
     console.error('workbench:', err);
-    return json({ error: `server error: ${(err as Error).message}` }, { status: 500 });
+    return json({ error: `server error: ${e?.message ?? String(err)}` }, { status: 500 });
   }
 }
 
