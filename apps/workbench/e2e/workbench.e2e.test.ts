@@ -161,6 +161,16 @@ describe('workbench in Chromium', () => {
     await expect.poll(() => cell('clusters').locator('[data-testid=clusters]').getAttribute('data-k'), { timeout: 60_000 }).toBe('12');
   });
 
+  it("drops a cell's results the moment its gallery changes, then shows the new gallery's", async () => {
+    const clusters = cell('clusters');
+    await clusters.locator(`[data-testid=clusters][data-gallery="${fixture.smallGallery}"]`).waitFor();
+    await clusters.locator('[data-testid=gallery-select]').selectOption(fixture.bundledGallery);
+    expect(await clusters.locator(`[data-testid=clusters][data-gallery="${fixture.smallGallery}"]`).count()).toBe(0);
+    await clusters.locator(`[data-testid=clusters][data-gallery="${fixture.bundledGallery}"]`).waitFor({ timeout: 60_000 });
+    await clusters.locator('[data-testid=gallery-select]').selectOption(fixture.smallGallery);
+    await clusters.locator(`[data-testid=clusters][data-gallery="${fixture.smallGallery}"]`).waitFor({ timeout: 60_000 });
+  });
+
   it('keeps an edit made just before a reload (saved as the page goes, not after the debounce)', async () => {
     const title = page.getByLabel('Notebook title');
     await title.fill('Reloaded at once');

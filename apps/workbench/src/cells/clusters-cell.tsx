@@ -12,7 +12,8 @@ import { api, query, sendJson } from './api';
 import { ErrorLine, FaceThumb, GallerySelect } from './common';
 import { TagOptions, useTags } from './use-tags';
 
-type ClusterResult = Omit<KMeansView, 'assignments'> & { roundTripMs: number };
+/** A clustering and the gallery it was computed on. */
+type ClusterResult = Omit<KMeansView, 'assignments'> & { gallery: string; roundTripMs: number };
 
 export function ClustersCell({ params, galleries, onChange }: { params: CellParams['clusters']; galleries: readonly GalleryListing[]; onChange: (p: CellParams['clusters']) => void }) {
   const { gallery, seed } = params;
@@ -31,7 +32,7 @@ export function ClustersCell({ params, galleries, onChange }: { params: CellPara
     const timer = setTimeout(() => {
       api<KMeansView>(`/api/gallery/kmeans?${query({ gallery, k: params.k, seed, nearest: 15 })}`, { signal: controller.signal }).then(
         (r) => {
-          setResult({ ...r, roundTripMs: performance.now() - started });
+          setResult({ ...r, gallery, roundTripMs: performance.now() - started });
           setError(null);
           setBusy(false);
         },
@@ -47,6 +48,9 @@ export function ClustersCell({ params, galleries, onChange }: { params: CellPara
       controller.abort();
     };
   }, [gallery, params.k, seed]);
+
+  // Results are drawn only over the gallery they were computed on: after a switch, nothing until the new ones.
+  const shown = result && result.gallery === gallery ? result : null;
 
   return (
     <div>
@@ -66,17 +70,17 @@ export function ClustersCell({ params, galleries, onChange }: { params: CellPara
           />
         </label>
         {busy && <span className="muted">clustering…</span>}
-        {result && !busy && (
-          <span className="muted" data-testid="kmeans-timing" data-k={result.k} data-seconds={result.seconds.toFixed(3)} data-round-trip-ms={Math.round(result.roundTripMs)}>
-            K = {result.k}: {result.iterations} iterations, {result.seconds.toFixed(2)} s in the engine
+        {shown && !busy && (
+          <span className="muted" data-testid="kmeans-timing" data-k={shown.k} data-seconds={shown.seconds.toFixed(3)} data-round-trip-ms={Math.round(shown.roundTripMs)}>
+            K = {shown.k}: {shown.iterations} iterations, {shown.seconds.toFixed(2)} s in the engine
           </span>
         )}
       </div>
       <ErrorLine error={error} />
-      {result && gallery && (
-        <div className="clusters" data-testid="clusters" data-k={result.k}>
-          {result.clusters.map((c) => (
-            <ClusterRow key={`${result.k}-${c.index}`} gallery={gallery} k={result.k} seed={seed} cluster={c} tags={tags} onTagged={reload} />
+      {shown && gallery && (
+        <div className="clusters" data-testid="clusters" data-k={shown.k} data-gallery={shown.gallery}>
+          {shown.clusters.map((c) => (
+            <ClusterRow key={`${shown.k}-${c.index}`} gallery={gallery} k={shown.k} seed={seed} cluster={c} tags={tags} onTagged={reload} />
           ))}
         </div>
       )}

@@ -9,6 +9,8 @@ import { TagOptions, useTags } from './use-tags';
 
 interface SearchAnswer {
   runId: string;
+  /** The gallery searched: an answer is drawn only while the cell still shows that gallery. */
+  gallery: string;
   facesFound: number;
   qualityIssues: string[];
   engine: string;
@@ -81,7 +83,7 @@ export function SearchCell({ params, galleries, onChange }: { params: CellParams
         {busy && <span className="muted"> aligning and embedding…</span>}
       </div>
       <ErrorLine error={error} />
-      {answer && params.gallery && (
+      {answer && params.gallery && answer.gallery === params.gallery && (
         <div className="search-results" data-testid="search-results">
           <figure className="face query">
             {/* The aligned query face, as the model saw it. */}

@@ -17,14 +17,17 @@ export function SummaryCell({ params, galleries, onChange }: { params: CellParam
   }, [faces]);
   // A person saved with the notebook but absent from this gallery falls back to the first one.
   const person = params.person !== null && persons.some(([p]) => p === params.person) ? params.person : (persons[0]?.[0] ?? null);
-  const [summary, setSummary] = useState<SummaryView | null>(null);
+  /** The summary and the gallery it was made from: drawn only over that gallery. */
+  const [summary, setSummary] = useState<(SummaryView & { gallery: string }) | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    if (!params.gallery || !person) return;
+    const gallery = params.gallery;
+    setError(null);
+    if (!gallery || !person) return;
     let live = true;
-    api<SummaryView>(`/api/gallery/summary?${query({ gallery: params.gallery, person, k: params.k })}`).then(
-      (s) => live && (setSummary(s), setError(null)),
+    api<SummaryView>(`/api/gallery/summary?${query({ gallery, person, k: params.k })}`).then(
+      (s) => live && (setSummary({ ...s, gallery }), setError(null)),
       (e: Error) => live && setError(e.message),
     );
     return () => {
@@ -55,7 +58,7 @@ export function SummaryCell({ params, galleries, onChange }: { params: CellParam
         </label>
       </div>
       <ErrorLine error={facesError ?? error} />
-      {summary && params.gallery && summary.person === person && (
+      {summary && params.gallery && summary.gallery === params.gallery && summary.person === person && (
         <div className="faces" data-testid="summary">
           {summary.groups.map((g) => (
             <FaceThumb key={g.representative.id} gallery={params.gallery!} faceId={g.representative.id} caption={`${g.size} face${g.size === 1 ? '' : 's'}`} size={96} />

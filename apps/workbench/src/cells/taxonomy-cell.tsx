@@ -14,7 +14,9 @@ import { TagOptions, useTags } from './use-tags';
 export function TaxonomyCell({ params, galleries, onChange }: { params: CellParams['taxonomy']; galleries: readonly GalleryListing[]; onChange: (p: CellParams['taxonomy']) => void }) {
   const { tags, setTags, error: loadError } = useTags();
   const [error, setError] = useState<string | null>(null);
-  const [counts, setCounts] = useState<{ counts: Record<string, number>; untagged: number; skipped: string[] } | null>(null);
+  const [applied, setApplied] = useState<{ gallery: string; counts: Record<string, number>; untagged: number; skipped: string[] } | null>(null);
+  // Counts belong to the gallery they were computed on; after a switch they are gone until applied again.
+  const counts = applied && applied.gallery === params.gallery ? applied : null;
 
   const edit = async (tag: TagView, change: Record<string, unknown> | 'delete', withChildren = false) => {
     setError(null);
@@ -22,7 +24,7 @@ export function TaxonomyCell({ params, galleries, onChange }: { params: CellPara
       const url = `/api/tags/${tag.id}${change === 'delete' ? `?withChildren=${withChildren}` : ''}`;
       const r = await sendJson<{ tags: TagView[] }>(url, change === 'delete' ? 'DELETE' : 'PATCH', change === 'delete' ? undefined : change);
       setTags(r.tags);
-      setCounts(null);
+      setApplied(null);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -35,7 +37,10 @@ export function TaxonomyCell({ params, galleries, onChange }: { params: CellPara
         <button
           disabled={!params.gallery}
           onClick={() =>
-            api<{ counts: Record<string, number>; untagged: number; skipped: string[] }>(`/api/tags/apply?${query({ gallery: params.gallery })}`).then(setCounts, (e: Error) => setError(e.message))
+            api<{ counts: Record<string, number>; untagged: number; skipped: string[] }>(`/api/tags/apply?${query({ gallery: params.gallery })}`).then(
+              (c) => setApplied({ ...c, gallery: params.gallery! }),
+              (e: Error) => setError(e.message),
+            )
           }
         >
           Apply to gallery
