@@ -2,38 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_TRAIN_CONFIG, PRESETS, NAMED_FACE_REGIONS, faceRegionFromText, mergeConfig, validateConfig, type FaceRegion, type TrainConfig } from '@feenet/feenet';
+import { DEFAULT_TRAIN_CONFIG, PRESETS, TRAIN_CONFIG_FLAGS, mergeConfig, trainConfigFromFlags, validateConfig, type TrainConfig } from '@feenet/feenet';
 import { DEFAULT_FOLDER_OPTIONS, DEFAULT_SYNTHETIC_OPTIONS, datasetExists, folderSettings, type FolderSourceOptions } from '@feenet/datasets';
 import { UsageError, booleanFlag, detectorFlag, numberFlag, stringFlag, type FlagValue } from './cli-args';
-
-/** Flags that set a top-level config field directly. */
-const FIELD_FLAGS = {
-  'run-id': 'runId',
-  'experiments-dir': 'experimentsDir',
-  backbone: 'backbone',
-  'input-size': 'inputSize',
-  'init-weights': 'initWeights',
-  'backbone-training': 'backboneTraining',
-  'fine-tune-blocks': 'fineTuneBlocks',
-  'backbone-learning-rate': 'backboneLearningRate',
-  'head-dropout': 'headDropout',
-  'batch-norm-momentum': 'batchNormMomentum',
-  'drop-connect-rate': 'dropConnectRate',
-  'batch-triplets': 'batchTriplets',
-  epochs: 'epochs',
-  'steps-per-epoch': 'stepsPerEpoch',
-  'learning-rate': 'learningRate',
-  'warmup-steps': 'warmupSteps',
-  'min-learning-rate': 'minLearningRate',
-  margin: 'margin',
-  'batch-negatives': 'batchNegatives',
-  'label-contrast': 'labelContrast',
-  'min-agreement': 'minAgreement',
-  'log-every': 'logEvery',
-  'checkpoint-every': 'checkpointEvery',
-  seed: 'seed',
-} as const satisfies Record<string, keyof TrainConfig>;
-const STRING_FIELDS = new Set<keyof TrainConfig>(['runId', 'experimentsDir', 'backbone', 'initWeights', 'backboneTraining']);
 
 /** Flags that resize the embedded synthetic dataset. */
 const SYNTHETIC_FLAGS = {
@@ -46,35 +17,12 @@ const SYNTHETIC_FLAGS = {
 /** Flags of `--dataset folder` (a labelled folder, prepared once under data/ and reused while they are unchanged). */
 const FOLDER_FLAGS = ['root', 'aligned', 'labels-csv', 'max-faces-per-label', 'limit', 'data-seed', 'validation-share', 'dataset-out', 'detector', 'pad'];
 
-export const TRAIN_FLAGS = [
-  'preset',
-  'config',
-  'dataset',
-  'resume',
-  'help',
-  ...Object.keys(FIELD_FLAGS),
-  ...Object.keys(SYNTHETIC_FLAGS),
-  'train-triplets',
-  'test-triplets',
-  'validation-triplets',
-  'workers',
-  'embedding-batch-norm',
-  'zero-init-residual',
-  'input-region',
-  ...FOLDER_FLAGS,
-];
+export const SYNTHETIC_HELP = `${Object.keys(SYNTHETIC_FLAGS).map((f) => `--${f}`).join(' ')} --train-triplets --validation-triplets --test-triplets`;
+export const FOLDER_HELP = `--root <dir> ${FOLDER_FLAGS.filter((f) => f !== 'root').map((f) => `--${f}`).join(' ')}`;
 
-/**
- * `--input-region`: `default` (the backbone's own), a named region (`face-box`: where a detector's box sits in an
- * aligned crop; `inner-face`: brows to mouth; `whole`: the whole stored image, for tight crops), or
- * top,left,bottom,right fractions.
- */
-export function parseFaceRegion(value: string): FaceRegion | null {
-  if (value === 'default') return null;
-  const parsed = faceRegionFromText(value);
-  if ('problem' in parsed) throw new UsageError(`--input-region (default, ${Object.keys(NAMED_FACE_REGIONS).join(', ')} or top,left,bottom,right): ${parsed.problem}`);
-  return parsed.region;
-}
+/** Flags of the command itself and of the dataset; every other flag is a config field's (TRAIN_CONFIG_FIELDS). */
+const COMMAND_FLAGS = ['preset', 'config', 'dataset', 'resume', 'help', 'train-triplets', 'test-triplets', 'validation-triplets'];
+export const TRAIN_FLAGS = [...COMMAND_FLAGS, ...TRAIN_CONFIG_FLAGS.keys(), ...Object.keys(SYNTHETIC_FLAGS), ...FOLDER_FLAGS];
 
 /** Folder settings from flags over a base (a config file's, or the defaults). */
 function folderFromFlags(flags: Map<string, FlagValue>, base: Omit<FolderSourceOptions, 'root'>, root: string): { root: string; folder: Omit<FolderSourceOptions, 'root'> } {
@@ -129,18 +77,13 @@ export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
       throw new UsageError(`cannot read --config ${configFile}: ${(err as Error).message}`);
     }
   }
-  const fromFlags: Record<string, unknown> = {};
-  for (const [flag, field] of Object.entries(FIELD_FLAGS)) {
-    if (!flags.has(flag)) continue;
-    fromFlags[field] = STRING_FIELDS.has(field) ? stringFlag(flags, flag) : numberFlag(flags, flag);
+  let fromFlags: Partial<TrainConfig>;
+  try {
+    fromFlags = trainConfigFromFlags(flags);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  if (flags.has('embedding-batch-norm')) fromFlags['embeddingBatchNorm'] = booleanFlag(flags, 'embedding-batch-norm');
-  if (flags.has('zero-init-residual')) fromFlags['zeroInitResidual'] = booleanFlag(flags, 'zero-init-residual');
-  const region = stringFlag(flags, 'input-region');
-  if (region !== undefined) fromFlags['inputRegion'] = parseFaceRegion(region);
-  const workers = stringFlag(flags, 'workers');
-  if (workers !== undefined) fromFlags['workers'] = workers === 'auto' ? 'auto' : numberFlag(flags, 'workers');
-  const config = mergeConfig(preset, fromFile, fromFlags as Partial<TrainConfig>);
+  const config = mergeConfig(preset, fromFile, fromFlags);
 
   const dataset = stringFlag(flags, 'dataset');
   if (dataset === 'fec') {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, FACEAPI_FACE_BOX, WHOLE_IMAGE, inputRegionOf, mergeConfig, validateConfig } from '@feenet/feenet';
+import { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, DEFAULT_TRAIN_CONFIG, FACEAPI_FACE_BOX, TRAIN_CONFIG_FIELDS, TRAIN_CONFIG_FLAGS, WHOLE_IMAGE, inputRegionOf, mergeConfig, trainConfigHelp, validateConfig } from '@feenet/feenet';
 import { parseFlags, UsageError } from '../src/cli-args';
 import { buildTrainConfig } from '../src/run-config';
 
@@ -64,5 +64,27 @@ describe('--preset fer2013', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'run-config-')), 'config.json');
     writeFileSync(file, JSON.stringify({ dataset: { ...shared.dataset, out: 'data/my-fer' } }));
     expect(configOf('--config', file).dataset).toMatchObject({ source: 'folder', out: 'data/my-fer' });
+  });
+});
+
+describe('one schema: flags, help and validation', () => {
+  it('gives every setting but the dataset a flag, listed in --help with its default', () => {
+    const fields = Object.keys(TRAIN_CONFIG_FIELDS).filter((f) => f !== 'dataset');
+    expect([...TRAIN_CONFIG_FLAGS.values()].sort()).toEqual(fields.sort());
+    const help = trainConfigHelp();
+    for (const [flag, field] of TRAIN_CONFIG_FLAGS) {
+      expect(help).toContain(`--${flag}`);
+      expect(help).toContain(`(default: ${JSON.stringify(DEFAULT_TRAIN_CONFIG[field])})`);
+    }
+  });
+
+  it('reads each flag as its field says, and refuses what does not fit before training', () => {
+    const c = configOf('--workers', 'auto', '--steps-per-epoch', 'all', '--embedding-batch-norm', '--zero-init-residual', 'false', '--learning-rate', '3e-3', '--backbone-training', 'fine-tune');
+    expect(c).toMatchObject({ workers: 'auto', stepsPerEpoch: null, embeddingBatchNorm: true, zeroInitResidual: false, learningRate: 3e-3, backboneTraining: 'fine-tune' });
+    expect(() => configOf('--epochs', 'many')).toThrow(/--epochs needs a number/);
+    expect(() => configOf('--epochs', '0')).toThrow(/epochs must be a positive integer, got 0/);
+    expect(() => configOf('--backbone', 'resnet')).toThrow(/backbone is not one of efficientnet-b0, faceapi/);
+    expect(() => configOf('--epoch', '3')).toThrow(/unknown flag --epoch/);
+    expect(() => configOf('--backbone', 'efficientnet-b0', '--backbone-training', 'fine-tune')).toThrow(/fine-tune applies to the faceapi backbone/);
   });
 });

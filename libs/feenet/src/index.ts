@@ -26,7 +26,7 @@ export type { TripletAccuracy } from './training/triplet-accuracy';
 export { readFaceImage, readFaceImages } from './inputs/face-images';
 
 // Training runs and experiments
-export { DEFAULT_TRAIN_CONFIG, PRESETS, mergeConfig, validateConfig, resolveWorkers, inputRegionOf, ConfigError } from './training/config';
+export { DEFAULT_TRAIN_CONFIG, PRESETS, TRAIN_CONFIG_FIELDS, TRAIN_CONFIG_FLAGS, mergeConfig, validateConfig, trainConfigFromFlags, trainConfigHelp, resolveWorkers, inputRegionOf, ConfigError } from './training/config';
 export { BACKBONE_TRAINING } from './training/config';
 export type { TrainConfig, DatasetConfig, BackboneTraining } from './training/config';
 export { train, evaluateExperiment, ensureDataset, learningRateAt, NonFiniteLossError, TrainingStopped, COLLAPSE_SPREAD } from './training/train';

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import { Experiment, listExperiments, NonFiniteLossError, train, TrainingStopped, type TrainEvent } from '@feenet/feenet';
+import { Experiment, listExperiments, NonFiniteLossError, PRESETS, train, trainConfigHelp, TrainingStopped, type TrainEvent } from '@feenet/feenet';
 import { createGallery, embeddingMatrix, saveGallery } from '@feenet/clustering';
 import { parseFlags, UsageError } from '../cli-args';
-import { buildTrainConfig, TRAIN_FLAGS } from '../run-config';
+import { buildTrainConfig, FOLDER_HELP, SYNTHETIC_HELP } from '../run-config';
 import { bar, duration, percent, ProgressLine } from '../progress';
 
 export function reportTrainEvents(progress: ProgressLine): (e: TrainEvent) => void {
@@ -46,7 +46,16 @@ function findResumable(experimentsDir: string, runId: string | true): Experiment
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseFlags(argv);
   if (flags.has('help')) {
-    console.log(`usage: nx run trainer:train [--preset default|paper|b0-cpu] [--config file.json] [--resume [run-id]]\n  flags: ${TRAIN_FLAGS.map((f) => `--${f}`).join(' ')}`);
+    console.log(
+      [
+        `usage: nx run trainer:train [--preset ${Object.keys(PRESETS).join('|')}] [--config file.json] [--resume [run-id]] [flags]`,
+        '',
+        'training settings (each a field of config.json):',
+        trainConfigHelp(),
+        '',
+        `dataset: --dataset synthetic|fec|folder|<prepared dir>; synthetic: ${SYNTHETIC_HELP}; folder: ${FOLDER_HELP}`,
+      ].join('\n'),
+    );
     return;
   }
   const resumeFlag = flags.get('resume');

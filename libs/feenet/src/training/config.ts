@@ -1,12 +1,13 @@
 /**
- * Everything a training run depends on, in one typed object: defaults here, then `--config <json>`, then
- * flags. `config.json` in the experiment folder is exactly this object.
+ * Everything a training run depends on, in one typed object: its schema (validation, flags, help) and defaults
+ * here, then `--config <json>`, then flags. `config.json` in the experiment folder is exactly this object.
  */
 import { availableParallelism } from 'node:os';
+import { z } from 'zod';
 import type { BackendName } from '@feenet/tfjs-runtime';
-import { isBackboneName, type BackboneName } from '../model/feenet';
+import { BACKBONES, isBackboneName, type BackboneName } from '../model/feenet';
 import { FACEAPI_FACE_BOX } from '../backbones/faceapi';
-import { ALIGNED_INNER_FACE, faceRegionProblem, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
+import { ALIGNED_INNER_FACE, faceRegionFromText, faceRegionProblem, NAMED_FACE_REGIONS, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '@feenet/datasets';
 import { DEFAULT_FOLDER_OPTIONS, validateFolderOptions, type FolderSourceOptions } from '@feenet/datasets';
 
@@ -23,86 +24,109 @@ export type DatasetConfig =
 export const BACKBONE_TRAINING = ['frozen', 'fine-tune'] as const;
 export type BackboneTraining = (typeof BACKBONE_TRAINING)[number];
 
-export interface TrainConfig {
-  /** Folder name under `experimentsDir`; default: a timestamp plus the backbone. */
-  runId: string;
-  experimentsDir: string;
+/**
+ * The schema of `TrainConfig`, one entry per field: its validation (zod), what it means (`--help` and the
+ * config file's documentation) and how its flag is read. Flags, help, validation messages and `config.json` all
+ * come from this table; a new setting is one entry here plus its default.
+ */
+type FlagKind = 'string' | 'number' | 'boolean' | 'region' | 'workers' | 'steps';
+
+interface FieldSpec {
+  schema: z.ZodType;
+  help: string;
+  /** How `--<kebab-name>` is read; absent: the field has no flag of its own (dataset: --dataset, --root, ...). */
+  flag?: FlagKind;
+}
+
+const fraction = (rule: string, ok: (v: number) => boolean) => z.number().refine(ok, { error: `must be in ${rule}` });
+const positiveInt = z.number().refine((v) => Number.isInteger(v) && v > 0, { error: 'must be a positive integer' });
+
+export const TRAIN_CONFIG_FIELDS = {
+  runId: { schema: z.string().regex(/^[A-Za-z0-9._-]*$/, { error: 'may use letters, digits, . _ - only' }), flag: 'string', help: 'folder name under experimentsDir; default: a timestamp plus the backbone' },
+  experimentsDir: { schema: z.string().min(1), flag: 'string', help: 'where run folders are written' },
+  dataset: {
+    schema: z.custom<DatasetConfig>((d) => datasetProblem(d) === null, { error: (issue) => datasetProblem(issue.input) ?? 'invalid dataset' }),
+    help: 'where the faces and triplets come from (--dataset synthetic|fec|folder|<prepared dir>, --root, ...)',
+  },
+  backbone: {
+    schema: z.string().refine(isBackboneName, { error: `is not one of ${Object.keys(BACKBONES).join(', ')}` }),
+    flag: 'string',
+    help: `the image backbone: ${Object.keys(BACKBONES).join(' or ')}`,
+  },
+  inputSize: { schema: positiveInt.refine((v) => v >= 32, { error: 'must be at least 32' }), flag: 'number', help: 'side of the face images an image backbone reads (EfficientNet-B0: 224 in the paper)' },
+  initWeights: { schema: z.string().nullable(), flag: 'string', help: 'a tfjs layers model.json (e.g. Keras ImageNet B0 converted) whose weights load by layer name' },
+  backboneTraining: {
+    schema: z.enum(BACKBONE_TRAINING, { error: 'must be frozen or fine-tune' }),
+    flag: 'string',
+    help: "faceapi backbone: frozen (features cached once, only the head trains) or fine-tune (its expression net's top fineTuneBlocks train too)",
+  },
+  inputRegion: {
+    schema: z.custom<FaceRegion | null>((r) => r === null || faceRegionProblem(r) === null, { error: (issue) => `: ${faceRegionProblem(issue.input) ?? 'invalid region'}` }),
+    flag: 'region',
+    help: `the part of each face image the backbone reads: default (the backbone's own), ${Object.keys(NAMED_FACE_REGIONS).join(', ')}, or top,left,bottom,right fractions`,
+  },
+  fineTuneBlocks: { schema: z.number().refine((v) => [1, 2, 3, 4].includes(v), { error: 'must be 1, 2, 3 or 4' }), flag: 'number', help: "fine-tune: how many of the expression net's four dense blocks train, from the top" },
+  backboneLearningRate: { schema: fraction('(0, 1)', (v) => v > 0 && v < 1), flag: 'number', help: "fine-tune: the backbone's peak learning rate (the head's schedule, scaled), lower so pretrained weights move a little" },
+  batchNormMomentum: { schema: fraction('[0, 1)', (v) => v >= 0 && v < 1), flag: 'number', help: 'moving-average momentum of batch norm in image backbones (Keras: 0.99)' },
+  headDropout: { schema: fraction('[0, 1)', (v) => v >= 0 && v < 1), flag: 'number', help: 'dropout on the backbone features in training, before FC 512' },
+  dropConnectRate: { schema: fraction('[0, 1)', (v) => v >= 0 && v < 1), flag: 'number', help: "EfficientNet-B0's stochastic depth (Keras' drop_connect_rate); 0 builds no drop layers" },
+  zeroInitResidual: { schema: z.boolean(), flag: 'boolean', help: 'EfficientNet-B0 from random initialisation: each residual block starts as the identity' },
+  embeddingBatchNorm: { schema: z.boolean(), flag: 'boolean', help: 'batch norm (frozen scale 1, offset 0) on the 16-d output before L2 normalisation: stops a batch collapsing to one point' },
+  batchTriplets: { schema: positiveInt, flag: 'number', help: 'triplets per step (each step embeds 3 × this many faces in one batch)' },
+  epochs: { schema: positiveInt, flag: 'number', help: 'passes over the training triplets (or stepsPerEpoch steps each)' },
+  stepsPerEpoch: { schema: positiveInt.nullable(), flag: 'steps', help: 'steps per epoch; "all" (null): one pass over the training triplets' },
+  learningRate: { schema: fraction('(0, 1)', (v) => v > 0 && v < 1), flag: 'number', help: 'peak learning rate (Adam), after a linear warm-up, then cosine decay' },
+  warmupSteps: { schema: z.number().refine((v) => Number.isInteger(v) && v >= 0, { error: 'must be a non-negative integer' }), flag: 'number', help: 'linear warm-up steps' },
+  minLearningRate: { schema: z.number().min(0, { error: 'must be at least 0' }), flag: 'number', help: 'the learning rate the cosine decay ends at (at most learningRate)' },
+  margin: { schema: fraction('(0, 2]', (v) => v > 0 && v <= 2), flag: 'number', help: 'triplet loss margin on squared distances between unit vectors (the paper: 0.2)' },
+  batchNegatives: { schema: fraction('[0, 10]', (v) => v >= 0 && v <= 10), flag: 'number', help: "weight of in-batch semi-hard negatives next to the rated triplets' loss (0: the paper's loss alone)" },
+  labelContrast: {
+    schema: fraction('[0, 10]', (v) => v >= 0 && v <= 10),
+    flag: 'number',
+    help: 'weight of the supervised contrastive loss over each batch\'s class labels (labelled datasets such as FER2013; 0: labels unused)',
+  },
+  minAgreement: { schema: fraction('(0, 1]', (v) => v > 0 && v <= 1), flag: 'number', help: 'only triplets whose rater agreement reaches this share are used (the paper keeps ≥ 2/3)' },
+  logEvery: { schema: positiveInt, flag: 'number', help: 'steps between logged losses' },
+  checkpointEvery: { schema: positiveInt, flag: 'number', help: 'steps between checkpoints (a killed run resumes from the last one)' },
+  seed: { schema: z.number().int({ error: 'must be an integer' }), flag: 'number', help: 'seed of initialisation, epoch order and augmentation' },
+  workers: {
+    schema: z.union([z.literal('auto'), positiveInt], { error: 'must be a positive integer or "auto"' }),
+    flag: 'workers',
+    help: 'worker threads for data-parallel steps (one core each on wasm); auto: 2 for efficientnet-b0 at ≥ 64 px on wasm/cpu, else 1',
+  },
+} satisfies Record<string, FieldSpec>;
+
+type Fields = typeof TRAIN_CONFIG_FIELDS;
+
+/** Everything a training run depends on; `config.json` in the experiment folder is exactly this object. */
+export type TrainConfig = { [K in keyof Fields]: z.infer<Fields[K]['schema']> } & {
   dataset: DatasetConfig;
   backbone: BackboneName;
-  /** Side of the face images fed to an image backbone (EfficientNet-B0: 224 in the paper). */
-  inputSize: number;
-  /** A tfjs layers model.json (e.g. Keras ImageNet B0 converted) whose weights load by layer name. */
-  initWeights: string | null;
-  /**
-   * The pretrained `faceapi` backbone: `frozen` (features cached once, only the head trains) or `fine-tune`
-   * (the top `fineTuneBlocks` blocks of its expression net and that net's output layer train with the head;
-   * `training/fine-tune.ts`). efficientnet-b0 always trains end to end.
-   */
-  backboneTraining: BackboneTraining;
-  /**
-   * The part of each stored face image the backbone reads, [top, left, bottom, right] fractions; null: the
-   * backbone's own (`inputRegionOf`): face-api's nets read `ALIGNED_FACE_BOX`, the box their detector gives, and
-   * EfficientNet-B0 the whole aligned crop, as in the paper. Faces already cropped tightly (FER2013's, prepared
-   * `--aligned --pad 0`) are best read whole (`WHOLE_IMAGE`); a small B0 input gains from the face box (README).
-   * Evaluation, the feature cache and the run's embedder all read the same region.
-   */
   inputRegion: FaceRegion | null;
-  /** Fine-tune: how many of the expression net's four dense blocks train, counted from the top. */
-  fineTuneBlocks: number;
-  /** Fine-tune: the backbone's peak learning rate (the head's schedule, scaled): lower, so pretrained weights move a little. */
-  backboneLearningRate: number;
-  /** Moving-average momentum of batch norm in image backbones (Keras: 0.99). */
-  batchNormMomentum: number;
-  /** Dropout on the backbone features in training (before FC 512). */
-  headDropout: number;
-  /**
-   * EfficientNet-B0's stochastic depth (Keras' drop_connect_rate, 0.2): the largest share of samples whose
-   * residual branch is dropped in training, growing linearly with block index. 0 builds no drop layers.
-   */
-  dropConnectRate: number;
-  /** EfficientNet-B0 from random initialisation: each residual block starts as the identity (`EfficientNetOptions`). */
-  zeroInitResidual: boolean;
-  /**
-   * Batch norm (scale 1 and offset 0, frozen; momentum `batchNormMomentum`) on the 16-d output before the L2
-   * normalisation: a batch cannot collapse to one point in training (see `HeadOptions.embeddingBatchNorm`).
-   * Not in the paper; what stopped B0's collapse from random initialisation here (README).
-   */
-  embeddingBatchNorm: boolean;
-  /** Triplets per step; each step embeds 3 × this many faces in one batch. */
-  batchTriplets: number;
-  epochs: number;
-  /** Steps per epoch; null = one pass over the training triplets. */
-  stepsPerEpoch: number | null;
-  learningRate: number;
-  /** Linear warm-up steps, then cosine decay to `minLearningRate` at the last step. */
-  warmupSteps: number;
-  minLearningRate: number;
-  margin: number;
-  /**
-   * Weight of the in-batch semi-hard negatives' term (`batchNegativeLoss`) added to the triplet loss; 0 trains on
-   * the rated triplets alone, as the paper. What makes B0 from random initialisation learn on a CPU budget.
-   */
-  batchNegatives: number;
-  /**
-   * Weight of the supervised contrastive loss over each batch's class labels (`labelContrastLoss`), next to the
-   * triplet loss; 0 ignores labels. Needs a dataset whose training faces are all labelled (labelled folders such
-   * as FER2013).
-   */
-  labelContrast: number;
-  /** Only triplets whose rater agreement reaches this share are used (the paper keeps ≥ 2/3). */
-  minAgreement: number;
-  logEvery: number;
-  checkpointEvery: number;
-  seed: number;
-  /**
-   * Worker threads for data-parallel steps, each a model replica computing the gradients of a share of the
-   * batch (`training/data-parallel.ts`); 1 runs steps in the training thread. `auto`: 2 for efficientnet-b0 at
-   * 64 px or more on wasm or cpu (one core per backend instance) when 2 cores are available, else 1. Each step
-   * moves the 4 M weights and gradients between threads (~0.2 s of CPU): at 32 px that is as much as the half
-   * batch's compute saves, at 112 px a twentieth of it. The faceapi head's steps take milliseconds, and
-   * tfjs-node uses every core itself.
-   */
   workers: number | 'auto';
+};
+
+const trainConfigSchema = z
+  .strictObject(Object.fromEntries(Object.entries(TRAIN_CONFIG_FIELDS).map(([k, f]) => [k, f.schema])) as { [K in keyof Fields]: Fields[K]['schema'] })
+  .superRefine((c, ctx) => {
+    const fail = (path: keyof Fields, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: c[path] });
+    if (c.minLearningRate > c.learningRate) fail('minLearningRate', 'must be in [0, learningRate]');
+    if (c.backboneTraining === 'fine-tune' && c.backbone !== 'faceapi') fail('backboneTraining', `fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
+    // Fine-tune steps run the expression net in the training thread; replicas hold only the head.
+    if (c.backboneTraining === 'fine-tune' && c.workers !== 'auto' && c.workers > 1) fail('workers', 'must be 1 or "auto" with backboneTraining fine-tune');
+  });
+
+/** What is wrong with a dataset setting, or null. */
+function datasetProblem(d: unknown): string | null {
+  const c = d as DatasetConfig | undefined;
+  if (!c || typeof c.root !== 'string') return 'dataset.root must be a path';
+  if (!['synthetic', 'prepared', 'fec', 'folder'].includes(c.source)) return 'dataset.source must be synthetic, prepared, fec or folder';
+  if (c.source === 'folder') {
+    if (typeof c.out !== 'string' || c.out === '') return 'dataset.out (where the prepared folder dataset goes) must be a path';
+    const problem = validateFolderOptions({ ...c.folder, root: c.root });
+    if (problem) return `dataset.folder: ${problem}`;
+  }
+  return null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -203,55 +227,66 @@ export function mergeConfig(...layers: Partial<TrainConfig>[]): TrainConfig {
   return Object.assign({}, DEFAULT_TRAIN_CONFIG, ...layers) as TrainConfig;
 }
 
-/** Checks every field and names the first problem plainly. */
+/** Checks every field against the schema and names the first problem plainly ("batchTriplets must be a positive integer, got 0"). */
 export function validateConfig(c: TrainConfig): TrainConfig {
-  const fail = (msg: string): never => {
-    throw new ConfigError(`invalid config: ${msg}`);
-  };
-  const known = new Set(Object.keys(DEFAULT_TRAIN_CONFIG));
-  for (const key of Object.keys(c)) if (!known.has(key)) fail(`unknown field "${key}" (known: ${[...known].join(', ')})`);
-  if (!isBackboneName(c.backbone)) fail(`backbone "${String(c.backbone)}" is not one of efficientnet-b0, faceapi`);
-  const positiveInt = (name: keyof TrainConfig, v: unknown) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  };
-  positiveInt('inputSize', c.inputSize);
-  if (c.inputSize < 32) fail(`inputSize must be at least 32 (got ${c.inputSize})`);
-  positiveInt('batchTriplets', c.batchTriplets);
-  positiveInt('epochs', c.epochs);
-  if (c.stepsPerEpoch !== null) positiveInt('stepsPerEpoch', c.stepsPerEpoch);
-  positiveInt('logEvery', c.logEvery);
-  positiveInt('checkpointEvery', c.checkpointEvery);
-  if (!(c.learningRate > 0 && c.learningRate < 1)) fail(`learningRate must be in (0, 1), got ${c.learningRate}`);
-  if (!(c.minLearningRate >= 0 && c.minLearningRate <= c.learningRate)) fail('minLearningRate must be in [0, learningRate]');
-  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) fail('warmupSteps must be a non-negative integer');
-  if (!(c.batchNormMomentum >= 0 && c.batchNormMomentum < 1)) fail(`batchNormMomentum must be in [0, 1), got ${c.batchNormMomentum}`);
-  if (!(c.headDropout >= 0 && c.headDropout < 1)) fail(`headDropout must be in [0, 1), got ${c.headDropout}`);
-  if (typeof c.embeddingBatchNorm !== 'boolean') fail(`embeddingBatchNorm must be true or false, got ${JSON.stringify(c.embeddingBatchNorm)}`);
-  if (typeof c.zeroInitResidual !== 'boolean') fail(`zeroInitResidual must be true or false, got ${JSON.stringify(c.zeroInitResidual)}`);
-  if (!(c.dropConnectRate >= 0 && c.dropConnectRate < 1)) fail(`dropConnectRate must be in [0, 1), got ${c.dropConnectRate}`);
-  if (!(c.margin > 0 && c.margin <= 2)) fail(`margin must be in (0, 2], got ${c.margin}`);
-  if (!(c.batchNegatives >= 0 && c.batchNegatives <= 10)) fail(`batchNegatives must be in [0, 10], got ${c.batchNegatives}`);
-  if (!(c.labelContrast >= 0 && c.labelContrast <= 10)) fail(`labelContrast must be in [0, 10], got ${c.labelContrast}`);
-  if (!(c.minAgreement > 0 && c.minAgreement <= 1)) fail(`minAgreement must be in (0, 1], got ${c.minAgreement}`);
-  if (!Number.isInteger(c.seed)) fail('seed must be an integer');
-  if (!BACKBONE_TRAINING.includes(c.backboneTraining)) fail(`backboneTraining must be frozen or fine-tune, got ${JSON.stringify(c.backboneTraining)}`);
-  if (c.backboneTraining === 'fine-tune' && c.backbone !== 'faceapi') fail(`backboneTraining fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
-  if (!(Number.isInteger(c.fineTuneBlocks) && c.fineTuneBlocks >= 1 && c.fineTuneBlocks <= 4)) fail(`fineTuneBlocks must be 1, 2, 3 or 4, got ${JSON.stringify(c.fineTuneBlocks)}`);
-  const regionProblem = c.inputRegion === null ? null : faceRegionProblem(c.inputRegion);
-  if (regionProblem) fail(`inputRegion: ${regionProblem}`);
-  if (!(c.backboneLearningRate > 0 && c.backboneLearningRate < 1)) fail(`backboneLearningRate must be in (0, 1), got ${c.backboneLearningRate}`);
-  // Fine-tune steps run the expression net in the training thread; replicas hold only the head.
-  if (c.backboneTraining === 'fine-tune' && c.workers !== 'auto' && c.workers > 1) fail(`workers must be 1 or "auto" with backboneTraining fine-tune, got ${c.workers}`);
-  if (c.workers !== 'auto' && !(Number.isInteger(c.workers) && c.workers > 0)) fail(`workers must be a positive integer or "auto", got ${JSON.stringify(c.workers)}`);
-  if (!c.dataset || typeof c.dataset.root !== 'string') fail('dataset.root must be a path');
-  if (!['synthetic', 'prepared', 'fec', 'folder'].includes(c.dataset.source)) fail(`dataset.source must be synthetic, prepared, fec or folder`);
-  if (c.dataset.source === 'folder') {
-    if (typeof c.dataset.out !== 'string' || c.dataset.out === '') fail('dataset.out (where the prepared folder dataset goes) must be a path');
-    const problem = validateFolderOptions({ ...c.dataset.folder, root: c.dataset.root });
-    if (problem) fail(`dataset.folder: ${problem}`);
+  const result = trainConfigSchema.safeParse(c, { reportInput: true });
+  if (result.success) return c;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') throw new ConfigError(`invalid config: unknown field "${issue.keys[0]}" (known: ${Object.keys(TRAIN_CONFIG_FIELDS).join(', ')})`);
+  if (field === 'dataset') throw new ConfigError(`invalid config: ${issue.message}`);
+  const got = 'input' in issue && issue.input !== undefined && !issue.message.includes(', got ') ? `, got ${JSON.stringify(issue.input)}` : '';
+  throw new ConfigError(`invalid config: ${field}${issue.message.startsWith(":") ? "" : " "}${issue.message}${got}`);
+}
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** `--<flag>` → field, for every field that has a flag. */
+export const TRAIN_CONFIG_FLAGS: ReadonlyMap<string, keyof Fields> = new Map(
+  (Object.entries(TRAIN_CONFIG_FIELDS) as [keyof Fields, FieldSpec][]).filter(([, f]) => f.flag).map(([k]) => [kebab(k), k]),
+);
+
+/** The config fields the given flags set, each read as its schema entry says; the values are validated with the whole config. */
+export function trainConfigFromFlags(flags: ReadonlyMap<string, string | boolean>): Partial<TrainConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, field] of TRAIN_CONFIG_FLAGS) {
+    const raw = flags.get(flag);
+    if (raw === undefined) continue;
+    const kind = (TRAIN_CONFIG_FIELDS[field] as FieldSpec).flag!;
+    if (kind === 'boolean') {
+      if (raw !== true && raw !== 'true' && raw !== 'false') throw new ConfigError(`--${flag} is a switch (or true/false), got "${raw}"`);
+      out[field] = raw !== 'false';
+      continue;
+    }
+    if (typeof raw !== 'string') throw new ConfigError(`--${flag} needs a value`);
+    if (kind === 'string') out[field] = raw;
+    else if (kind === 'workers' && raw === 'auto') out[field] = 'auto';
+    else if (kind === 'steps' && (raw === 'all' || raw === 'none')) out[field] = null;
+    else if (kind === 'region') {
+      if (raw === 'default') out[field] = null;
+      else {
+        const parsed = faceRegionFromText(raw);
+        if ('problem' in parsed) throw new ConfigError(`--${flag} (default, ${Object.keys(NAMED_FACE_REGIONS).join(', ')} or top,left,bottom,right): ${parsed.problem}`);
+        out[field] = parsed.region;
+      }
+    } else {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${flag} needs a number, got "${raw}"`);
+      out[field] = n;
+    }
   }
-  if (!/^[A-Za-z0-9._-]*$/.test(c.runId)) fail(`runId may use letters, digits, . _ - only, got "${c.runId}"`);
-  return c;
+  return out as Partial<TrainConfig>;
+}
+
+/** `--help` lines for the config's flags: the flag, what it sets, its default. */
+export function trainConfigHelp(): string {
+  const rows = [...TRAIN_CONFIG_FLAGS].map(([flag, field]) => {
+    const spec = TRAIN_CONFIG_FIELDS[field] as FieldSpec;
+    const value = spec.flag === 'boolean' ? '' : spec.flag === 'region' ? ' <region>' : spec.flag === 'string' ? ' <text>' : ' <n>';
+    return [`  --${flag}${value}`, `${spec.help} (default: ${JSON.stringify(DEFAULT_TRAIN_CONFIG[field])})`];
+  });
+  const width = Math.max(...rows.map(([f]) => f!.length)) + 2;
+  return rows.map(([f, h]) => f!.padEnd(width) + h).join('\n');
 }
 
 /** The region of each face the run's backbone reads (`TrainConfig.inputRegion`, or the backbone's default). */
