@@ -1,6 +1,6 @@
 // The model
-export { buildFeenet, countParameters, describeModel, loadWeightsByName, BACKBONES, EMBEDDING_DIM, isBackboneName } from './model/feenet';
-export type { BackboneName, ModelSpec, ParameterCount, WeightLoadReport } from './model/feenet';
+export { buildFeenet, countParameters, describeModel, loadWeightsByName, modelSpecOf, BACKBONES, BACKBONE_TRAINING, backboneOf, EMBEDDING_DIM, isBackboneName } from './model/feenet';
+export type { BackboneEntry, FeatureStatistics, BackboneName, BackboneTraining, ModelSpec, ParameterCount, WeightLoadReport } from './model/feenet';
 export { efficientNetB0, EFFICIENTNET_B0_BLOCKS } from './model/efficientnet';
 export type { BlockArgs, EfficientNetOptions } from './model/efficientnet';
 export { L2Normalize, ChannelNormalization } from './model/custom-layers';
@@ -27,8 +27,7 @@ export { readFaceImage, readFaceImages } from './inputs/face-images';
 
 // Training runs and experiments
 export { DEFAULT_TRAIN_CONFIG, PRESETS, TRAIN_CONFIG_FIELDS, TRAIN_CONFIG_FLAGS, mergeConfig, validateConfig, trainConfigFromFlags, trainConfigHelp, resolveWorkers, inputRegionOf, ConfigError } from './training/config';
-export { BACKBONE_TRAINING } from './training/config';
-export type { TrainConfig, DatasetConfig, BackboneTraining } from './training/config';
+export type { TrainConfig, DatasetConfig } from './training/config';
 export { train, evaluateExperiment, ensureDataset, learningRateAt, NonFiniteLossError, TrainingStopped, COLLAPSE_SPREAD } from './training/train';
 export type { TrainEvent, TrainOptions, TrainResult, RunEvaluation } from './training/train';
 export { Experiment, listExperiments } from './training/experiment';

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { MetricLine, RunSummary, TrainConfig } from '@feenet/feenet';
+import { backboneOf, isBackboneName, type MetricLine, type RunSummary, type TrainConfig } from '@feenet/feenet';
 import { resolveInRoot, type WorkbenchRoots } from './roots';
 
 export type RunStatus = 'completed' | 'failed' | 'unfinished';
@@ -81,7 +81,7 @@ export function readExperimentRow(experimentsRoot: string, runId: string, bundle
     status: summary ? summary.status : 'unfinished',
     dataset: datasetName,
     backbone: summary?.backbone ?? config?.backbone ?? 'unknown',
-    inputSize: summary ? summary.inputSize : config?.backbone === 'faceapi' ? null : (config?.inputSize ?? null),
+    inputSize: summary ? summary.inputSize : config && isBackboneName(config.backbone) && backboneOf(config.backbone).input === 'features' ? null : (config?.inputSize ?? null),
     backend: summary?.backend ?? null,
     parameters: summary?.parameters.total ?? null,
     tripletsSeen: summary?.tripletsSeen ?? null,

@@ -22,7 +22,7 @@ import { regionInPixels, sameRegion, WHOLE_IMAGE, type FaceRegion } from '../inp
 import { inputRegionOf } from '../training/config';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import type { RgbFace } from '@feenet/datasets';
-import type { BackboneName } from '../model/feenet';
+import { backboneOf, type BackboneName } from '../model/feenet';
 import { Experiment } from '../training/experiment';
 import { createEmbeddingEngine, type EmbeddingEngine, type EnginePreference } from './engine';
 
@@ -60,7 +60,7 @@ export async function openRunEmbedder(runDir: string, options: RunEmbedderOption
   const engine = await createEmbeddingEngine({ runDir, prefer: options.prefer ?? 'auto', ...(options.threads ? { threads: options.threads } : {}) });
   const runId = path.basename(path.resolve(runDir));
   try {
-    if (backbone === 'faceapi') {
+    if (backboneOf(backbone).input === 'features') {
       const net = config.backboneTraining === 'fine-tune' ? await experiment.loadExpressionNet() : undefined;
       return faceApiEmbedder(runId, engine, backend.description, inputRegionOf(config), net);
     }

@@ -3,24 +3,62 @@
  * The head, loss, metric and outputs are the same whatever the backbone; backbones are chosen by name.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FACEAPI_FACE_BOX, faceApiFeatureDim } from '../backbones/faceapi';
+import { WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { ChannelNormalization, L2Normalize } from './custom-layers';
 import { efficientNetB0 } from './efficientnet';
 
 export const EMBEDDING_DIM = 16;
 
+/** How a backbone's training treats its weights: `frozen` (features computed once) or `fine-tune` (its top blocks train with the head). */
+export const BACKBONE_TRAINING = ['frozen', 'fine-tune'] as const;
+export type BackboneTraining = (typeof BACKBONE_TRAINING)[number];
+
+/**
+ * What the rest of the code needs to know of a backbone (timm's registry, in small): a new backbone of an
+ * existing input kind is one entry here plus its builder in `buildFeenet`.
+ */
+export interface BackboneEntry {
+  readonly description: string;
+  /**
+   * `image`: the model reads face pixels at the config's inputSize and trains end to end; `features`: a
+   * pretrained extractor outside the model computes features once per face (cached beside the dataset) and
+   * the model is the head on them.
+   */
+  readonly input: 'image' | 'features';
+  /** The part of a stored face image it reads unless the config says otherwise (`inputRegion`). */
+  readonly defaultRegion: FaceRegion;
+  /** How its weights may be trained (`backboneTraining`); an image backbone always trains end to end. */
+  readonly trainingModes: readonly BackboneTraining[];
+  /** Whether data-parallel worker replicas (one core each on wasm/cpu) pay off at this input size. */
+  readonly dataParallelFrom: number | null;
+}
+
 /** The backbones experiments can compare, by name. */
 export const BACKBONES = {
   'efficientnet-b0': {
-    kind: 'image',
     description: 'EfficientNet-B0 (the paper): trained end to end on aligned face images',
+    input: 'image',
+    defaultRegion: WHOLE_IMAGE,
+    trainingModes: [],
+    // Below 64 px the weights moved between threads each step cost as much as half a batch's compute.
+    dataParallelFrom: 64,
   },
   faceapi: {
-    kind: 'features',
     description:
       "face-api's landmark-68 and expression feature extractors, pretrained on real faces, frozen: 256 + 256 pooled features computed once per face",
+    input: 'features',
+    defaultRegion: FACEAPI_FACE_BOX,
+    trainingModes: ['frozen', 'fine-tune'],
+    // The head's steps take milliseconds: never worth a thread.
+    dataParallelFrom: null,
   },
-} as const;
+} as const satisfies Record<string, BackboneEntry>;
 export type BackboneName = keyof typeof BACKBONES;
+
+export function backboneOf(name: BackboneName): BackboneEntry {
+  return BACKBONES[name];
+}
 
 export function isBackboneName(name: string): name is BackboneName {
   return Object.hasOwn(BACKBONES, name);
@@ -70,6 +108,31 @@ function feenetHead(features: tf.SymbolicTensor, options: HeadOptions = {}): tf.
     x = bn.apply(x) as tf.SymbolicTensor;
   }
   return new L2Normalize({ name: 'feenet_l2norm' }).apply(x) as tf.SymbolicTensor;
+}
+
+/** Feature statistics a features backbone's model standardises with (training-set mean and variance per feature). */
+export interface FeatureStatistics {
+  mean: number[];
+  variance: number[];
+}
+
+/**
+ * The model a backbone builds for a run's settings. `statistics`: a features backbone's training-set feature
+ * statistics (without them, identity standardisation: for describing the model, not for training).
+ */
+export function modelSpecOf(
+  backbone: BackboneName,
+  settings: { inputSize: number; batchNormMomentum?: number; dropConnectRate?: number; zeroInitResidual?: boolean },
+  statistics?: FeatureStatistics,
+): ModelSpec {
+  switch (backbone) {
+    case 'efficientnet-b0':
+      return { backbone, inputSize: settings.inputSize, batchNormMomentum: settings.batchNormMomentum, dropConnectRate: settings.dropConnectRate, zeroInitResidual: settings.zeroInitResidual };
+    case 'faceapi': {
+      const dim = faceApiFeatureDim();
+      return { backbone, featureDim: dim, featureMean: statistics?.mean ?? new Array(dim).fill(0), featureVariance: statistics?.variance ?? new Array(dim).fill(1) };
+    }
+  }
 }
 
 export function buildFeenet(spec: ModelSpec, head: HeadOptions = {}): tf.LayersModel {

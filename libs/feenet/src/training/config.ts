@@ -5,8 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { BackendName } from '@feenet/tfjs-runtime';
-import { BACKBONES, isBackboneName, type BackboneName } from '../model/feenet';
-import { FACEAPI_FACE_BOX } from '../backbones/faceapi';
+import { BACKBONE_TRAINING, BACKBONES, backboneOf, isBackboneName, type BackboneName } from '../model/feenet';
 import { ALIGNED_INNER_FACE, faceRegionFromText, faceRegionProblem, NAMED_FACE_REGIONS, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
 import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '@feenet/datasets';
 import { DEFAULT_FOLDER_OPTIONS, validateFolderOptions, type FolderSourceOptions } from '@feenet/datasets';
@@ -21,8 +20,6 @@ export type DatasetConfig =
   /** A labelled folder (`root`), prepared once into `out` and reused while `folder` (the settings) is unchanged. */
   | { source: 'folder'; root: string; out: string; folder: Omit<FolderSourceOptions, 'root'> };
 
-export const BACKBONE_TRAINING = ['frozen', 'fine-tune'] as const;
-export type BackboneTraining = (typeof BACKBONE_TRAINING)[number];
 
 /**
  * The schema of `TrainConfig`, one entry per field: its validation (zod), what it means (`--help` and the
@@ -111,7 +108,8 @@ const trainConfigSchema = z
   .superRefine((c, ctx) => {
     const fail = (path: keyof Fields, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: c[path] });
     if (c.minLearningRate > c.learningRate) fail('minLearningRate', 'must be in [0, learningRate]');
-    if (c.backboneTraining === 'fine-tune' && c.backbone !== 'faceapi') fail('backboneTraining', `fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
+    const modes: readonly string[] = backboneOf(c.backbone as BackboneName).trainingModes;
+    if (c.backboneTraining === 'fine-tune' && !modes.includes('fine-tune')) fail('backboneTraining', `fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
     // Fine-tune steps run the expression net in the training thread; replicas hold only the head.
     if (c.backboneTraining === 'fine-tune' && c.workers !== 'auto' && c.workers > 1) fail('workers', 'must be 1 or "auto" with backboneTraining fine-tune');
   });
@@ -291,12 +289,13 @@ export function trainConfigHelp(): string {
 
 /** The region of each face the run's backbone reads (`TrainConfig.inputRegion`, or the backbone's default). */
 export function inputRegionOf(c: Pick<TrainConfig, 'backbone' | 'inputRegion'>): FaceRegion {
-  return c.inputRegion ?? (c.backbone === 'faceapi' ? FACEAPI_FACE_BOX : WHOLE_IMAGE);
+  return c.inputRegion ?? backboneOf(c.backbone).defaultRegion;
 }
 
 /** How many worker threads a run's steps use (see `TrainConfig.workers`); never more than triplets per step. */
 export function resolveWorkers(c: Pick<TrainConfig, 'workers' | 'backbone' | 'inputSize' | 'batchTriplets'>, backend: BackendName, cores = availableParallelism()): number {
-  const parallel = c.backbone === 'efficientnet-b0' && c.inputSize >= 64 && (backend === 'wasm' || backend === 'cpu');
+  const from = backboneOf(c.backbone).dataParallelFrom;
+  const parallel = from !== null && c.inputSize >= from && (backend === 'wasm' || backend === 'cpu');
   const wanted = c.workers !== 'auto' ? c.workers : parallel ? Math.min(2, cores) : 1;
   return Math.max(1, Math.min(wanted, c.batchTriplets));
 }

@@ -11,7 +11,7 @@ import { faceApiFeatureTable, faceApiFeatureTableWith } from '../inputs/feature-
 import { readFaceImages } from '../inputs/face-images';
 import type { FaceRegion } from '../inputs/face-region';
 import { inputRegionOf } from './config';
-import type { BackboneName } from '../model/feenet';
+import { backboneOf, type BackboneName } from '../model/feenet';
 
 export interface FaceInputs {
   kind: 'features' | 'images';
@@ -43,7 +43,7 @@ export async function loadFaceInputs(
 ): Promise<FaceInputs> {
   const files = faces.map((f) => ({ id: f.id, file: path.resolve(dataset.root, f.file) }));
   const region = inputRegionOf({ backbone, inputRegion });
-  if (backbone === 'faceapi') {
+  if (backboneOf(backbone).input === 'features') {
     const progress = (d: number, t: number) => onProgress?.('face-api features', d, t);
     const table = expressionNet
       ? await faceApiFeatureTableWith(expressionNet, files, progress, region)

@@ -12,7 +12,7 @@ import type { FaceRecord, Split, Triplet } from '@feenet/datasets';
 import { faceApiExpressionWeights } from '../backbones/faceapi';
 import { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { embed } from '../model/embed';
-import { buildFeenet, countParameters, loadWeightsByName, type ModelSpec } from '../model/feenet';
+import { backboneOf, buildFeenet, countParameters, loadWeightsByName, modelSpecOf } from '../model/feenet';
 import { loadLayersModel } from '../model/persistence';
 import { SeededRandom } from '@feenet/datasets';
 import { inputRegionOf, resolveWorkers, validateConfig, type TrainConfig } from './config';
@@ -178,16 +178,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     experiment.truncateMetricsAfter(state.step);
     emit({ kind: 'status', message: `resuming ${experiment.runId} at step ${state.step} (epoch ${state.epoch + 1})` });
   } else {
-    const spec: ModelSpec =
-      config.backbone === 'faceapi'
-        ? faceApiSpec(inputs.shape[0]!, featureStatistics(inputs, facesOf(splits.train)))
-        : {
-              backbone: 'efficientnet-b0',
-              inputSize: config.inputSize,
-              batchNormMomentum: config.batchNormMomentum,
-              dropConnectRate: config.dropConnectRate,
-              zeroInitResidual: config.zeroInitResidual,
-            };
+    const statistics = backboneOf(config.backbone).input === 'features' ? featureStatistics(inputs, facesOf(splits.train)) : undefined;
+    const spec = modelSpecOf(config.backbone, config, statistics);
     model = buildFeenet(spec, { dropout: config.headDropout, seed: config.seed, embeddingBatchNorm: config.embeddingBatchNorm ? { momentum: config.batchNormMomentum } : undefined });
     if (config.initWeights) {
       const report = loadWeightsByName(model, await loadLayersModel(config.initWeights));
@@ -300,7 +292,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     backend: backend.description,
     workers,
     parameters: params,
-    inputSize: config.backbone === 'faceapi' ? null : config.inputSize,
+    inputSize: backboneOf(config.backbone).input === 'image' ? config.inputSize : null,
     tripletsSeen: state.tripletsSeen,
     steps: state.step,
     wallSeconds: wallNow(),
@@ -325,10 +317,6 @@ async function startFineTuning(config: TrainConfig, dataset: Dataset, faces: rea
   const tuning = await ExpressionFineTuning.prepare(dataset, faces, net, config.backboneLearningRate, inputRegionOf(config), (stage, done, total) => emit({ kind: 'loading', stage, done, total }));
   if (saved) await tuning.optimizer.setWeights(saved.optimizerWeights);
   return tuning;
-}
-
-function faceApiSpec(featureDim: number, stats: { mean: number[]; variance: number[] }): ModelSpec {
-  return { backbone: 'faceapi', featureDim, featureMean: stats.mean, featureVariance: stats.variance };
 }
 
 export interface RunEvaluation {
