@@ -114,6 +114,11 @@ describe('workbench in Chromium', () => {
     const canvas = '[data-testid=cell-map] [data-testid=map] canvas';
     const before = await paintedPoint(canvas);
     const box = (await page.locator(canvas).boundingBox())!;
+    await page.mouse.move(before.x, before.y);
+    await cell('map').locator('[data-testid=map-tooltip]').waitFor();
+    await page.mouse.wheel(0, -600);
+    // The tooltip named the face under the pointer before the zoom; it goes with the zoom.
+    await expect.poll(() => cell('map').locator('[data-testid=map-tooltip]').count()).toBe(0);
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.wheel(0, -600);
     await expect.poll(async () => (await paintedPoint(canvas)).x !== before.x || (await paintedPoint(canvas)).y !== before.y).toBe(true);
@@ -131,6 +136,8 @@ describe('workbench in Chromium', () => {
     await expect.poll(() => map.locator('[data-testid=map-k-error]').textContent()).toContain(`from 2 to 200; the map keeps K = ${before}`);
     await k.fill('12');
     await expect.poll(() => map.locator('[data-testid=map-k-error]').count()).toBe(0);
+    // Colour by cluster has a legend, one entry per cluster.
+    await expect.poll(() => map.locator('[data-testid=map-legend] span').count(), { timeout: 60_000 }).toBe(12);
     await map.locator('[data-testid=colour-by]').selectOption('label');
   });
 
@@ -149,7 +156,9 @@ describe('workbench in Chromium', () => {
     const first = cell('clusters').locator('[data-testid=cluster]').first();
     await first.locator('input[placeholder="name this cluster"]').fill('light smile');
     await first.getByRole('button', { name: 'Create tag' }).click();
-    await first.getByText(/tag \d+ created/).waitFor();
+    await first.getByText(/tag \d+ created: "light smile"/).waitFor();
+    // The taxonomy cell shows the new tag at once, without a reload.
+    await expect.poll(() => cell('taxonomy').locator('[data-testid=tag-tree] input').first().inputValue()).toBe('light smile');
     await expect.poll(() => page.locator('[data-testid=save-state]').textContent()).toBe('saved');
 
     await page.reload();
@@ -225,6 +234,15 @@ describe('workbench in Chromium', () => {
     const parentId = ((await parent.json()) as { tagId: number }).tagId;
     const child = await api('/api/tags', { method: 'POST', body: JSON.stringify({ from: 'faces', gallery: fixture.smallGallery, faceIds: ['person0-1'], radius: 0.3, name: 'cycle child', parentId }) });
     const childId = ((await child.json()) as { tagId: number }).tagId;
+    // In the taxonomy cell, the parent is not offered a move under its own child, and delete asks first.
+    await page.reload();
+    const parentRow = cell('taxonomy').locator('[data-testid=tag-row]', { has: page.locator(`input[aria-label="name of tag ${parentId}"]`) });
+    await parentRow.waitFor();
+    expect(await parentRow.locator('select[aria-label="move under"] option').allTextContents()).not.toContain('cycle child');
+    const asked = new Promise<string>((resolve) => page.once('dialog', (d) => (resolve(d.message()), void d.dismiss())));
+    await parentRow.locator('[data-testid=delete-tag]').click();
+    expect(await asked).toMatch(/Delete tag "cycle parent" and its 1 sub-tag\?/);
+    expect(await parentRow.count()).toBe(1);
     const cycle = await api(`/api/tags/${parentId}`, { method: 'PATCH', body: JSON.stringify({ moveTo: childId }) });
     expect(cycle.status).toBe(400);
     expect(((await cycle.json()) as { error: string }).error).toMatch(/cycle/);

@@ -11,6 +11,7 @@ import type { GalleryListing } from '../server/galleries';
 import { api, query, sendJson } from './api';
 import { ErrorLine, FaceThumb, GallerySelect } from './common';
 import { TagOptions, useTags } from './use-tags';
+import type { TagView } from '../server/tag-view';
 
 /** A clustering and the gallery it was computed on. */
 type ClusterResult = Omit<KMeansView, 'assignments'> & { gallery: string; roundTripMs: number };
@@ -21,7 +22,7 @@ export function ClustersCell({ params, galleries, onChange }: { params: CellPara
   const [result, setResult] = useState<ClusterResult | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const { tags, reload } = useTags();
+  const { tags, setTags } = useTags();
 
   useEffect(() => setK(params.k), [params.k]);
   useEffect(() => {
@@ -80,7 +81,7 @@ export function ClustersCell({ params, galleries, onChange }: { params: CellPara
       {shown && gallery && (
         <div className="clusters" data-testid="clusters" data-k={shown.k} data-gallery={shown.gallery}>
           {shown.clusters.map((c) => (
-            <ClusterRow key={`${shown.k}-${c.index}`} gallery={gallery} k={shown.k} seed={seed} cluster={c} tags={tags} onTagged={reload} />
+            <ClusterRow key={`${shown.k}-${c.index}`} gallery={gallery} k={shown.k} seed={seed} cluster={c} tags={tags} onTagged={setTags} />
           ))}
         </div>
       )}
@@ -88,7 +89,7 @@ export function ClustersCell({ params, galleries, onChange }: { params: CellPara
   );
 }
 
-function ClusterRow({ gallery, k, seed, cluster, tags, onTagged }: { gallery: string; k: number; seed: number; cluster: ClusterResult['clusters'][number]; tags: ReturnType<typeof useTags>['tags']; onTagged: () => void }) {
+function ClusterRow({ gallery, k, seed, cluster, tags, onTagged }: { gallery: string; k: number; seed: number; cluster: ClusterResult['clusters'][number]; tags: ReturnType<typeof useTags>['tags']; onTagged: (tags: TagView[]) => void }) {
   const [name, setName] = useState('');
   const [parent, setParent] = useState('');
   const [status, setStatus] = useState<string | null>(null);
@@ -100,10 +101,10 @@ function ClusterRow({ gallery, k, seed, cluster, tags, onTagged }: { gallery: st
           onSubmit={async (e) => {
             e.preventDefault();
             try {
-              const r = await sendJson<{ tagId: number }>('/api/tags', 'POST', { from: 'cluster', gallery, k, seed, cluster: cluster.index, name, parentId: parent === '' ? null : Number(parent) });
-              setStatus(`tag ${r.tagId} created`);
+              const r = await sendJson<{ tagId: number; tags: TagView[] }>('/api/tags', 'POST', { from: 'cluster', gallery, k, seed, cluster: cluster.index, name, parentId: parent === '' ? null : Number(parent) });
+              setStatus(`tag ${r.tagId} created: "${name}"`);
               setName('');
-              onTagged();
+              onTagged(r.tags);
             } catch (err) {
               setStatus((err as Error).message);
             }

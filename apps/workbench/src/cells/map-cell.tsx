@@ -9,6 +9,7 @@ import { type Quadtree, type ZoomBehavior, type ZoomTransform, extent, polygonCo
 import type { CellParams } from '../notebook/cells';
 import type { GalleryListing } from '../server/galleries';
 import type { TagView } from '../server/tag-view';
+import { publishTags, useTags } from './use-tags';
 import { api, query, sendJson } from './api';
 import { ErrorLine, FaceThumb, GallerySelect, Progress, categoryColour } from './common';
 import { useGalleryFaces } from './use-gallery';
@@ -83,10 +84,28 @@ interface Colouring {
   /** Per face, a category index (-1: none). */
   readonly category: Int32Array | null;
   readonly legend: readonly { name: string; index: number }[];
+  /** Why the colouring says little (a gallery without persons, too many clusters for a legend), or null. */
+  readonly note: string | null;
   readonly error: string | null;
 }
 
+/**
+ * Expression labels in a fixed colour order, so a label has the same colour in every gallery (FER2013's names
+ * and face-api's spellings of the same seven, and the synthetic set's). Other labels follow, by name.
+ */
+const LABEL_ORDER = ['neutral', 'happy', 'sad', 'surprise', 'fear', 'disgust', 'angry', 'contempt'];
+const LABEL_ALIASES: Readonly<Record<string, string>> = { happiness: 'happy', surprised: 'surprise', fearful: 'fear', disgusted: 'disgust', anger: 'angry', sadness: 'sad' };
+function labelRank(name: string): number {
+  const i = LABEL_ORDER.indexOf(LABEL_ALIASES[name] ?? name);
+  return i < 0 ? LABEL_ORDER.length : i;
+}
+
+/** A legend is listed only while its colours can be told apart. */
+const MAX_LEGEND = 24;
+
 function useColouring(gallery: string | null, by: CellParams['map']['colourBy'], k: number, count: number, faces: { labels: readonly (string | null)[]; persons: readonly (string | null)[] } | null): Colouring {
+  // Colour by tag follows the tag list as any cell edits it.
+  const tagKey = useTags().tags.map((t) => `${t.id}:${t.name}:${t.radius}`).join(',');
   const [remote, setRemote] = useState<{ category: Int32Array; legend: { name: string; index: number }[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -97,7 +116,7 @@ function useColouring(gallery: string | null, by: CellParams['map']['colourBy'],
     const timer = setTimeout(() => {
       if (by === 'cluster') {
         api<{ assignments: number[] }>(`/api/gallery/kmeans?${query({ gallery, k, nearest: 1 })}`, { signal: controller.signal }).then(
-          (r) => setRemote({ category: Int32Array.from(r.assignments), legend: [] }),
+          (r) => setRemote({ category: Int32Array.from(r.assignments), legend: k <= MAX_LEGEND ? Array.from({ length: k }, (_, i) => ({ name: `cluster ${i + 1}`, index: i })) : [] }),
           (e: Error) => e.name !== 'AbortError' && setError(e.message),
         );
       } else {
@@ -114,17 +133,29 @@ function useColouring(gallery: string | null, by: CellParams['map']['colourBy'],
       clearTimeout(timer);
       controller.abort();
     };
-  }, [gallery, by, k]);
+  }, [gallery, by, k, tagKey]);
 
   return useMemo(() => {
-    if (by === 'cluster' || by === 'tag') return { category: remote?.category.length === count ? remote.category : null, legend: remote?.legend ?? [], error };
+    if (by === 'cluster' || by === 'tag') {
+      const legend = remote?.legend ?? [];
+      const note = by === 'cluster' && k > MAX_LEGEND ? `${k} clusters: too many colours for a legend` : by === 'tag' && remote && legend.length === 0 ? 'no tags yet: every face is grey' : null;
+      return { category: remote?.category.length === count ? remote.category : null, legend, note, error };
+    }
     const values = faces ? (by === 'label' ? faces.labels : faces.persons) : [];
-    const names = [...new Set(values.filter((v): v is string => v !== null))].sort();
-    const index = new Map(names.map((n, i) => [n, i]));
+    const names = [...new Set(values.filter((v): v is string => v !== null))].sort((a, b) => (by === 'label' ? labelRank(a) - labelRank(b) : 0) || a.localeCompare(b));
+    // Known expression labels keep their colour across galleries; other labels and persons follow in name order.
+    const known = by === 'label' ? names.filter((n) => labelRank(n) < LABEL_ORDER.length) : [];
+    const index = new Map([...known.map((n) => [n, labelRank(n)] as const), ...names.filter((n) => !known.includes(n)).map((n, i) => [n, (known.length ? LABEL_ORDER.length : 0) + i] as const)]);
     // Too many persons to tell apart by colour: still colour them, but list no legend.
-    const legend = names.length <= 24 ? names.map((name, i) => ({ name, index: i })) : [];
-    return { category: Int32Array.from(values, (v) => (v === null ? -1 : index.get(v)!)), legend, error };
-  }, [by, remote, count, faces, error]);
+    const legend = names.length <= MAX_LEGEND ? names.map((name) => ({ name, index: index.get(name)! })) : [];
+    const note =
+      faces && names.length === 0
+        ? `this gallery's faces carry no ${by}: every face is grey`
+        : names.length > MAX_LEGEND
+          ? `${names.length} ${by === 'label' ? 'labels' : 'persons'}: too many colours for a legend`
+          : null;
+    return { category: Int32Array.from(values, (v) => (v === null ? -1 : index.get(v)!)), legend, note, error };
+  }, [by, remote, count, faces, error, k]);
 }
 
 interface Hover {
@@ -219,6 +250,8 @@ function PointCanvas({
       .filter((event: Event) => !lassoMode || event.type === 'wheel')
       .on('zoom', (event: { transform: ZoomTransform }) => {
         transformRef.current = event.transform;
+        // The face under the pointer moves with the zoom: drop the tooltip until the pointer moves again.
+        setHover(null);
         cancelAnimationFrame(frame);
         frame = requestAnimationFrame(draw);
       });
@@ -306,8 +339,13 @@ function PointCanvas({
           </div>
         )}
       </div>
+      {colours.note && (
+        <p className="muted" data-testid="colour-note">
+          {colours.note}
+        </p>
+      )}
       {colours.legend.length > 0 && (
-        <div className="legend">
+        <div className="legend" data-testid="map-legend">
           {colours.legend.map((l) => (
             <span key={l.name}>
               <i style={{ background: categoryColour(l.index) }} /> {l.name}
@@ -342,7 +380,8 @@ function LassoSelection({ gallery, rows, ids, onClose }: { gallery: string; rows
             e.preventDefault();
             setError(null);
             try {
-              const r = await sendJson<{ tagId: number }>('/api/tags', 'POST', { from: 'faces', gallery, faceIds: rows.slice(0, 5000).map((row) => ids[row]), radius, name, parentId: null });
+              const r = await sendJson<{ tagId: number; tags: TagView[] }>('/api/tags', 'POST', { from: 'faces', gallery, faceIds: rows.slice(0, 5000).map((row) => ids[row]), radius, name, parentId: null });
+              publishTags(r.tags);
               setMessage(`Tag ${r.tagId} "${name}" created from ${Math.min(rows.length, 5000)} example faces.`);
             } catch (err) {
               setError((err as Error).message);

@@ -4,7 +4,7 @@
  * saved (debounced) with the version it started from; a save that lost to another tab says so instead of
  * overwriting it.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Notebook } from '@feenet/clustering';
 import { CELL_KINDS, CELL_TITLES, type Cell, type CellKind, isCellKind, newCell, parseParams } from '../notebook/cells';
 import type { GalleryListing } from '../server/galleries';
@@ -57,7 +57,9 @@ export function NotebookView({ notebook, galleries }: { notebook: Notebook; gall
     [notebook.id],
   );
 
-  useEffect(() => {
+  // A layout effect runs in the same task as the edit's render, so an edit followed at once by leaving the page
+  // is already pending when 'pagehide' fires (a passive effect could still be waiting to run).
+  useLayoutEffect(() => {
     if (firstRender.current) {
       firstRender.current = false;
       return;

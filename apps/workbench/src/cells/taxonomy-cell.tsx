@@ -72,9 +72,19 @@ export function TaxonomyCell({ params, galleries, onChange }: { params: CellPara
   );
 }
 
+/** Ids of every tag under `id` (the list is depth-first, parents before children). */
+function descendantsOf(id: number, tags: readonly TagView[]): Set<number> {
+  const below = new Set<number>();
+  for (const t of tags) if (t.parentId !== null && (t.parentId === id || below.has(t.parentId))) below.add(t.id);
+  return below;
+}
+
 function TagRow({ tag, tags, count, onEdit }: { tag: TagView; tags: readonly TagView[]; count: number | undefined; onEdit: (tag: TagView, change: Record<string, unknown> | 'delete', withChildren?: boolean) => void }) {
   const [name, setName] = useState(tag.name);
   const others = tags.filter((t) => t.id !== tag.id);
+  // A tag cannot move under itself or under one of its own descendants (the server refuses the cycle too).
+  const below = descendantsOf(tag.id, tags);
+  const parents = others.filter((t) => !below.has(t.id));
   return (
     <li style={{ paddingLeft: tag.depth * 20 }} data-testid="tag-row">
       <input value={name} onChange={(e) => setName(e.target.value)} onBlur={() => name !== tag.name && onEdit(tag, { rename: name })} aria-label={`name of tag ${tag.id}`} />
@@ -87,7 +97,7 @@ function TagRow({ tag, tags, count, onEdit }: { tag: TagView; tags: readonly Tag
       <select value="" onChange={(e) => e.target.value && onEdit(tag, { moveTo: e.target.value === 'top' ? null : Number(e.target.value) })} aria-label="move under">
         <option value="">move under…</option>
         <option value="top">(top level)</option>
-        {others.map((t) => (
+        {parents.map((t) => (
           <option key={t.id} value={t.id}>
             {t.name}
           </option>
@@ -101,7 +111,14 @@ function TagRow({ tag, tags, count, onEdit }: { tag: TagView; tags: readonly Tag
           </option>
         ))}
       </select>
-      <button onClick={() => onEdit(tag, 'delete', true)} title="delete this tag and its sub-tags">
+      <button
+        data-testid="delete-tag"
+        onClick={() => {
+          const subTags = below.size ? ` and its ${below.size} sub-tag${below.size === 1 ? '' : 's'}` : '';
+          if (window.confirm(`Delete tag "${tag.name}"${subTags}? The edit log keeps a record, but the tag cannot be restored from here.`)) onEdit(tag, 'delete', true);
+        }}
+        title="delete this tag and its sub-tags"
+      >
         delete
       </button>
     </li>

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { backboneOf, isBackboneName, type MetricLine, type RunSummary, type TrainConfig } from '@feenet/feenet';
+// Types only: a value import would bundle the whole training stack (tfjs, face-api, workers) into the Next server.
+import type { MetricLine, RunSummary, TrainConfig } from '@feenet/feenet';
 import { resolveInRoot, type WorkbenchRoots } from './roots';
 
 export type RunStatus = 'completed' | 'failed' | 'unfinished';
@@ -81,7 +82,9 @@ export function readExperimentRow(experimentsRoot: string, runId: string, bundle
     status: summary ? summary.status : 'unfinished',
     dataset: datasetName,
     backbone: summary?.backbone ?? config?.backbone ?? 'unknown',
-    inputSize: summary ? summary.inputSize : config && isBackboneName(config.backbone) && backboneOf(config.backbone).input === 'features' ? null : (config?.inputSize ?? null),
+    // The summary knows whether the backbone reads images at all (null for feature backbones); until a run has
+    // one, the configured size is shown.
+    inputSize: summary ? summary.inputSize : (config?.inputSize ?? null),
     backend: summary?.backend ?? null,
     parameters: summary?.parameters.total ?? null,
     tripletsSeen: summary?.tripletsSeen ?? null,
