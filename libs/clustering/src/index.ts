@@ -58,14 +58,6 @@ export { type ClusterTagOptions, tagFromCluster, tagFromFaces } from './tag-defi
 export { type ContactSheetEntry, type ContactSheetOptions, writeContactSheet } from './contact-sheet';
 export { clusterPurity, knnLabelAccuracy, knnLabelPredictions, labelAccuracy, normalisedMutualInformation } from './metrics';
 export { seededRandom } from './prng';
-export {
-  type Notebook,
-  type NotebookCell,
-  type NotebookListing,
-  NotebookConflictError,
-  NotebookError,
-  NotebookStore,
-} from './notebook-store';
 export { applicableTags, rowsTaggedWith } from './gallery-tags';
 export {
   type GalleryTripletOptions,
@@ -74,3 +66,4 @@ export {
   identityInvariance,
   twoClassTripletAccuracy,
 } from './gallery-triplets';
+export { openWorkbenchDatabase } from './workbench-database';

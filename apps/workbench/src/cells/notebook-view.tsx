@@ -5,7 +5,7 @@
  * overwriting it.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { Notebook } from '@feenet/clustering';
+import type { Notebook } from '../server/notebook-store';
 import { CELL_KINDS, CELL_TITLES, type Cell, type CellKind, isCellKind, newCell, parseParams } from '../notebook/cells';
 import type { GalleryListing } from '../server/galleries';
 import { ApiError, api } from './api';

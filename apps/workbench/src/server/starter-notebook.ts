@@ -2,7 +2,7 @@
  * The notebook a first visit opens: one cell of each kind over the newest gallery (the default training run's
  * test gallery on a fresh clone), with the newest completed runs and the bundled models selected for comparison.
  */
-import type { Notebook } from '@feenet/clustering';
+import type { Notebook } from './notebook-store';
 import { CELL_KINDS, newCell } from '../notebook/cells';
 import { listRuns } from './experiments';
 import { listGalleryIds } from './galleries';

@@ -1,5 +1,6 @@
 /** The SQLite stores of libs/clustering, opened once per server process on the configured database. */
-import { NotebookStore, TaxonomyStore } from '@feenet/clustering';
+import { TaxonomyStore } from '@feenet/clustering';
+import { NotebookStore } from './notebook-store';
 import { workbenchRoots } from './roots';
 
 const key = Symbol.for('feenet.workbench.stores');

@@ -1,4 +1,4 @@
-import type { NotebookCell } from '@feenet/clustering';
+import type { NotebookCell } from '../../../../src/server/notebook-store';
 import { isCellKind } from '../../../../src/notebook/cells';
 import { BadRequest, answer, json, jsonBody } from '../../../../src/server/http';
 import { notebooks } from '../../../../src/server/stores';

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NotebookConflictError, NotebookError, NotebookStore, TaxonomyStore } from '../src/index';
+import { TaxonomyStore } from '@feenet/clustering';
+import { NotebookConflictError, NotebookError, NotebookStore } from '../src/server/notebook-store';
 
 const root = mkdtempSync(join(tmpdir(), 'feenet-notebooks-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_TAXONOMY_DB } from './taxonomy';
-import { openWorkbenchDatabase } from './workbench-database';
+import { DEFAULT_TAXONOMY_DB, openWorkbenchDatabase } from '@feenet/clustering';
 
 /**
  * One cell of a workbench notebook: which view it is and that view's parameters. The store keeps
