@@ -4,7 +4,7 @@
  * runs, look at the map, move K, name a cluster, reload, search by photo. Speed figures are `workbench:bench`'s
  * (speed.bench.ts).
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,8 +39,9 @@ afterAll(async () => {
 
 const cell = (kind: string) => page.locator(`[data-testid=cell-${kind}]`).first();
 
-/** Where on the map canvas a point is drawn: the first painted pixel, in page coordinates. */
+/** Where on the map canvas a point is drawn: the first painted pixel, in viewport coordinates (scrolled into view). */
 async function paintedPoint(canvasSelector: string): Promise<{ x: number; y: number; painted: number }> {
+  await page.locator(canvasSelector).scrollIntoViewIfNeeded();
   return page.locator(canvasSelector).evaluate((el) => {
     const canvas = el as HTMLCanvasElement;
     const { data, width } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
@@ -183,6 +184,8 @@ describe('workbench in Chromium', () => {
   it('keeps an edit made just before a reload (saved as the page goes, not after the debounce)', async () => {
     const title = page.getByLabel('Notebook title');
     await title.fill('Reloaded at once');
+    // The edit has registered (its save is waiting out the 0.4 s debounce); leave at once.
+    expect(await page.locator('[data-testid=save-state]').textContent()).toBe('unsaved');
     await page.reload();
     // The save leaves with the old page; the new page may be served a moment before it lands, so look again.
     await expect
@@ -289,5 +292,21 @@ describe('workbench in Chromium', () => {
     }
     // Inside the roots, the same route serves.
     expect((await fetch(`${server.url}/api/files?root=experiments&path=fixture-a/config.json`)).status).toBe(200);
+  });
+
+  it('follows a run in progress: it appears, its steps advance, and it is marked finished', async () => {
+    const dir = path.join(fixture.experiments, 'live-run');
+    const step = (n: number) => `{"kind":"step","step":${n},"epoch":0,"loss":${1 / n},"learningRate":0.001,"tripletsPerSecond":50,"elapsedSeconds":${n}}\n`;
+    const experiments = JSON.parse(readFileSync(path.join(fixture.experiments, 'fixture-b', 'config.json'), 'utf8')) as Record<string, unknown>;
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...experiments, runId: 'live-run' }));
+    writeFileSync(path.join(dir, 'metrics.jsonl'), step(25));
+    const row = cell('experiments').locator('[data-testid=runs-table] tbody tr', { hasText: 'live-run' });
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('running · step 25');
+    appendFileSync(path.join(dir, 'metrics.jsonl'), step(50));
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('running · step 50');
+    writeFileSync(path.join(dir, 'summary.json'), readFileSync(path.join(fixture.experiments, 'fixture-b', 'summary.json'), 'utf8').replace('"fixture-b"', '"live-run"'));
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('completed');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

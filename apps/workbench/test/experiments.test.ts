@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,17 +35,22 @@ const summary = JSON.stringify({
 
 run('done', { 'config.json': config, 'summary.json': summary, 'metrics.jsonl': '{"kind":"step","step":1,"epoch":0,"loss":0.3,"learningRate":0.001,"tripletsPerSecond":5,"elapsedSeconds":1}\n{"kind":"eval","split":"validation","step":1,"epoch":0,"accuracy":0.7,"byType":{},"triplets":3,"spread":1}\n{"kind":"step","st' });
 writeFileSync(path.join(root, 'done', 'test-gallery', 'gallery.json'), '{}');
-run('running', { 'config.json': config });
+run('running', { 'config.json': config, 'metrics.jsonl': '{"kind":"step","step":25,"epoch":0,"loss":0.4,"learningRate":0.001,"tripletsPerSecond":5,"elapsedSeconds":9}\n' });
+run('killed', { 'config.json': config, 'metrics.jsonl': '{"kind":"step","step":50,"epoch":0,"loss":0.4,"learningRate":0.001,"tripletsPerSecond":5,"elapsedSeconds":9}\n' });
+// Quiet for an hour: killed or interrupted, not running.
+utimesSync(path.join(root, 'killed', 'metrics.jsonl'), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
 mkdirSync(path.join(root, 'not-a-run'));
 
 describe('experiment rows', () => {
-  it('lists finished and unfinished runs, skipping folders without a config', () => {
+  it('lists finished, running and stopped runs, skipping folders without a config', () => {
     const rows = listExperimentRows(root);
-    expect(rows.map((r) => r.runId).sort()).toEqual(['done', 'running']);
+    expect(rows.map((r) => r.runId).sort()).toEqual(['done', 'killed', 'running']);
     const done = rows.find((r) => r.runId === 'done')!;
     expect(done).toMatchObject({ status: 'completed', backbone: 'efficientnet-b0', inputSize: 64, parameters: 4713651, galleries: ['done/test-gallery'] });
     expect(done.test?.byType.TWO_CLASS.accuracy).toBe(0.9);
-    expect(rows.find((r) => r.runId === 'running')).toMatchObject({ status: 'unfinished', test: null, inputSize: 64 });
+    expect(rows.find((r) => r.runId === 'running')).toMatchObject({ status: 'running', lastStep: 25, test: null, inputSize: 64 });
+    expect(rows.find((r) => r.runId === 'killed')).toMatchObject({ status: 'stopped', lastStep: 50 });
+    expect(done).toMatchObject({ collapsed: false, lastStep: 10 });
   });
 
   it('reads learning curves and counts the torn line a killed run leaves', () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { TaxonomyStore } from '@feenet/clustering';
 import { NotebookConflictError, NotebookError, NotebookStore } from '../src/server/notebook-store';
 
@@ -44,6 +45,31 @@ describe('NotebookStore', () => {
     expect(tabB.get('shared')!.cells.map((c) => c.id)).toEqual(['a']);
     tabA.close();
     tabB.close();
+  });
+
+  it("never makes a tab's own saves conflict, keeps the newest when they arrive out of order, and still refuses another tab's stale save", () => {
+    const store = NotebookStore.open(freshDb());
+    store.create('Mine', cells, 'mine');
+    const tab = { id: 'tab-1', seq: 0 };
+    store.save('mine', 1, { title: 'first', cells }, { ...tab, seq: 1 });
+    // Sent while save 1 was in flight, so from version 1 too; the stored version is already 2.
+    store.save('mine', 1, { title: 'second', cells }, { ...tab, seq: 3 });
+    // Save 2 arrives last: older than what is stored, it changes nothing.
+    store.save('mine', 1, { title: 'stale', cells }, { ...tab, seq: 2 });
+    expect(store.get('mine')).toMatchObject({ title: 'second', version: 3 });
+    expect(() => store.save('mine', 2, { title: 'other tab', cells }, { id: 'tab-2', seq: 1 })).toThrow(NotebookConflictError);
+    expect(() => store.save('mine', 2, { title: 'no writer', cells })).toThrow(NotebookConflictError);
+    store.close();
+  });
+
+  it('opens a database made before notebooks recorded their writer', () => {
+    const path = freshDb();
+    const old = new Database(path);
+    old.exec("CREATE TABLE notebooks (id TEXT PRIMARY KEY, title TEXT NOT NULL, cells TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL); INSERT INTO notebooks VALUES ('n', 'Old', '[]', 4, 'x', 'x');");
+    old.close();
+    const store = NotebookStore.open(path);
+    expect(store.save('n', 4, { cells }, { id: 't', seq: 1 })).toMatchObject({ title: 'Old', version: 5 });
+    store.close();
   });
 
   it('rejects malformed cells and titles', () => {

@@ -36,8 +36,19 @@ const COLUMNS: { key: string; label: string; value: (r: ExperimentRow) => string
     value: (r: ExperimentRow) => r.test?.byType[t]?.accuracy ?? null,
     show: (r: ExperimentRow) => pct(r.test?.byType[t]?.accuracy),
   })),
-  { key: 'status', label: 'status', value: (r) => r.status, show: (r) => (r.bundled ? `${r.status}, shipped in models/` : r.status) },
+  { key: 'status', label: 'status', value: (r) => r.status, show: runStatus },
 ];
+
+/** How often the cell looks again while a run is in progress. */
+const LIVE_POLL_MS = 3000;
+const IDLE_POLL_MS = 10_000;
+
+function runStatus(r: ExperimentRow): string {
+  if (r.bundled) return `${r.status}, shipped in models/`;
+  if (r.status === 'running') return `running · step ${r.lastStep ?? 0}`;
+  if (r.status === 'stopped') return `stopped at step ${r.lastStep ?? 0} (resumable)`;
+  return r.collapsed ? `${r.status} · collapsed` : r.status;
+}
 
 function pct(v: number | undefined | null): string {
   return v === undefined || v === null ? '–' : `${(v * 100).toFixed(1)} %`;
@@ -46,9 +57,19 @@ function pct(v: number | undefined | null): string {
 export function ExperimentsCell({ params, onChange }: { params: CellParams['experiments']; onChange: (p: CellParams['experiments']) => void }) {
   const [runs, setRuns] = useState<ExperimentRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Runs in progress are followed: the list (and the selected runs' curves) reload every few seconds while any
+  // run is running, and once more when it finishes.
+  const anyRunning = runs?.some((r) => r.status === 'running') ?? false;
+  const [tick, setTick] = useState(0);
   useEffect(() => {
     api<{ runs: ExperimentRow[] }>('/api/experiments').then((r) => setRuns(r.runs), (e: Error) => setError(e.message));
-  }, []);
+  }, [tick]);
+  useEffect(() => {
+    // Often while a run is in progress; now and then otherwise, so a run started elsewhere shows up.
+    const timer = setInterval(() => setTick((t) => t + 1), anyRunning ? LIVE_POLL_MS : IDLE_POLL_MS);
+    return () => clearInterval(timer);
+  }, [anyRunning]);
+  const [smoothing, setSmoothing] = useState(0.6);
 
   const sorted = useMemo(() => {
     if (!runs) return [];
@@ -111,7 +132,7 @@ export function ExperimentsCell({ params, onChange }: { params: CellParams['expe
       {selected.length > 0 && (
         <div className="compare" data-testid="compare">
           <AccuracyBars runs={selected} />
-          <LearningCurveChart runIds={selected.map((r) => r.runId)} />
+          <LearningCurveChart runIds={selected.map((r) => r.runId)} refresh={selected.map((r) => `${r.runId}:${r.lastStep ?? ''}:${r.status}`).join(',')} smoothing={smoothing} onSmoothing={setSmoothing} />
         </div>
       )}
     </div>
@@ -169,14 +190,25 @@ export function AccuracyBars({ runs }: { runs: readonly ExperimentRow[] }) {
   );
 }
 
-function LearningCurveChart({ runIds }: { runIds: readonly string[] }) {
-  const [curves, setCurves] = useState<LearningCurves[]>([]);
+/** Exponential moving average of a loss curve (TensorBoard's smoothing): `weight` 0 draws the raw losses. */
+export function smoothLosses<T extends { loss: number }>(steps: readonly T[], weight: number): T[] {
+  let last = steps[0]?.loss ?? 0;
+  return steps.map((s) => {
+    last = last * weight + s.loss * (1 - weight);
+    return { ...s, loss: last };
+  });
+}
+
+function LearningCurveChart({ runIds, refresh, smoothing, onSmoothing }: { runIds: readonly string[]; refresh: string; smoothing: number; onSmoothing: (w: number) => void }) {
+  const [raw, setCurves] = useState<LearningCurves[]>([]);
   const [error, setError] = useState<string | null>(null);
   const runKey = runIds.join('\n');
   useEffect(() => {
-    const ids = runKey.split('\n');
+    const ids = runKey.split('\n').filter(Boolean);
     Promise.all(ids.map((id) => api<LearningCurves>(`/api/experiments/${encodeURIComponent(id)}/curves`))).then(setCurves, (e: Error) => setError(e.message));
-  }, [runKey]);
+    // `refresh` changes when a selected run logs a step or changes status.
+  }, [runKey, refresh]);
+  const curves = useMemo(() => raw.map((c) => ({ ...c, steps: smoothLosses(c.steps, smoothing) })), [raw, smoothing]);
   const width = 560;
   const height = 240;
   const margin = { top: 12, right: 16, bottom: 32, left: 48 };
@@ -187,9 +219,14 @@ function LearningCurveChart({ runIds }: { runIds: readonly string[] }) {
   const path = line<{ step: number; loss: number }>().x((s) => x(s.step)).y((s) => y(s.loss));
   return (
     <figure>
-      <figcaption>Training loss by step (dots: validation accuracy, right scale 0–100 %)</figcaption>
+      <figcaption>
+        Training loss by step (dots: validation accuracy, right scale 0–100 %) ·{' '}
+        <label>
+          smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => onSmoothing(Number(e.target.value))} data-testid="smoothing" /> {smoothing.toFixed(2)}
+        </label>
+      </figcaption>
       <ErrorLine error={error} />
-      <svg width={width} height={height} role="img" aria-label="learning curves" data-testid="learning-curves">
+      <svg width={width} height={height} role="img" aria-label="learning curves" data-testid="learning-curves" data-last-steps={curves.map((c) => c.steps.at(-1)?.step ?? 0).join(',')}>
         {y.ticks(5).map((t) => (
           <g key={t} transform={`translate(0,${y(t)})`}>
             <line x1={margin.left} x2={width - margin.right} stroke="#eee" />

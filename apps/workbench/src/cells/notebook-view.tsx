@@ -33,6 +33,8 @@ export function NotebookView({ notebook, galleries }: { notebook: Notebook; gall
   // The edit not saved yet, and its debounce timer: leaving the page (or hiding it) saves at once, so an edit
   // followed by a reload within the debounce is not lost.
   const pending = useRef<{ title: string; cells: Cell[] } | null>(null);
+  // This tab as a writer: its saves are numbered, so one sent while the previous is in flight does not conflict.
+  const writer = useRef({ id: typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : String(Math.random()), seq: 0 });
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const saveNow = useCallback(
     async (keepalive: boolean) => {
@@ -45,10 +47,10 @@ export function NotebookView({ notebook, galleries }: { notebook: Notebook; gall
         const saved = await api<Notebook>(`/api/notebooks/${encodeURIComponent(notebook.id)}`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ version: version.current, ...edit }),
+          body: JSON.stringify({ version: version.current, ...edit, writer: { id: writer.current.id, seq: ++writer.current.seq } }),
           keepalive, // lets the request outlive the page
         });
-        version.current = saved.version;
+        version.current = Math.max(version.current, saved.version);
         setSaveState(pending.current ? 'unsaved' : 'saved');
       } catch (err) {
         setSaveState({ error: err instanceof ApiError && err.status === 409 ? 'Another tab saved this notebook; reload to see its version.' : (err as Error).message });

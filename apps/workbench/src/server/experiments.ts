@@ -9,7 +9,15 @@ import path from 'node:path';
 import type { MetricLine, RunSummary, TrainConfig } from '@feenet/feenet';
 import { resolveInRoot, type WorkbenchRoots } from './roots';
 
-export type RunStatus = 'completed' | 'failed' | 'unfinished';
+/**
+ * `running`: no summary yet and its metrics were written within `RUNNING_WINDOW_MS` (a step is logged every few
+ * seconds to minutes); `stopped`: no summary and quiet since — killed or interrupted, resumable from its
+ * checkpoint with `trainer:train --resume <run>`.
+ */
+export type RunStatus = 'completed' | 'failed' | 'running' | 'stopped';
+
+/** How recently a run without a summary must have written metrics to count as running. */
+export const RUNNING_WINDOW_MS = 5 * 60_000;
 
 type SplitResult = NonNullable<RunSummary['test']>;
 
@@ -26,6 +34,10 @@ export interface ExperimentRow {
   readonly validation: SplitResult | null;
   readonly test: SplitResult | null;
   readonly failure: string | null;
+  /** The embedding collapsed to (nearly) one point: the test accuracy means nothing. */
+  readonly collapsed: boolean;
+  /** Steps logged so far (metrics.jsonl), for a run in progress. */
+  readonly lastStep: number | null;
   readonly galleries: readonly string[];
   readonly modifiedAt: string;
   /** A model shipped with the project (models root) rather than a run of this workspace. */
@@ -72,14 +84,16 @@ export function runDirectory(roots: WorkbenchRoots, runId: string): string {
   return existsSync(path.join(bundled, 'config.json')) ? bundled : own;
 }
 
-export function readExperimentRow(experimentsRoot: string, runId: string, bundled = false): ExperimentRow {
+export function readExperimentRow(experimentsRoot: string, runId: string, bundled = false, now = Date.now()): ExperimentRow {
   const dir = resolveInRoot(experimentsRoot, runId);
+  const metricsFile = path.join(dir, 'metrics.jsonl');
+  const metricsMtime = existsSync(metricsFile) ? statSync(metricsFile).mtimeMs : null;
   const config = readJson<TrainConfig>(path.join(dir, 'config.json'));
   const summary = existsSync(path.join(dir, 'summary.json')) ? readJson<RunSummary>(path.join(dir, 'summary.json')) : null;
   const datasetName = summary?.dataset.name ?? describeDataset(config);
   return {
     runId,
-    status: summary ? summary.status : 'unfinished',
+    status: summary ? summary.status : metricsMtime !== null && now - metricsMtime < RUNNING_WINDOW_MS ? 'running' : 'stopped',
     dataset: datasetName,
     backbone: summary?.backbone ?? config?.backbone ?? 'unknown',
     // The summary knows whether the backbone reads images at all (null for feature backbones); until a run has
@@ -92,6 +106,8 @@ export function readExperimentRow(experimentsRoot: string, runId: string, bundle
     validation: summary?.validation ?? null,
     test: summary?.test ?? null,
     failure: summary?.failure ?? null,
+    collapsed: summary?.collapsed ?? false,
+    lastStep: summary ? summary.steps : lastLoggedStep(metricsFile),
     galleries: bundled ? [] : galleriesOfRun(experimentsRoot, runId),
     modifiedAt: statSync(dir).mtime.toISOString(),
     bundled,
@@ -110,6 +126,18 @@ export function galleriesOfRun(experimentsRoot: string, runId: string): string[]
     }
   }
   return found;
+}
+
+/** The last step a run's metrics.jsonl logged (read from its tail: the file grows by one line per log). */
+function lastLoggedStep(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, 'utf8');
+  const lines = text.slice(Math.max(0, text.length - 4096)).split('\n').reverse();
+  for (const line of lines) {
+    const m = /"kind":"step","step":(\d+)/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return null;
 }
 
 /** `runDir`: the run's folder, already resolved inside a root (`runDirectory`). */

@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS notebooks (
   cells TEXT NOT NULL,
   version INTEGER NOT NULL,
   created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  writer TEXT,
+  writer_seq INTEGER
 );
 `;
 
@@ -62,18 +64,32 @@ interface NotebookRow {
   version: number;
   created_at: string;
   updated_at: string;
+  writer: string | null;
+  writer_seq: number | null;
+}
+
+/** Who saves: one browser tab (a random id per page load) and the number of its save, counting up. */
+export interface NotebookWriter {
+  readonly id: string;
+  readonly seq: number;
 }
 
 /**
  * Workbench notebooks in the same SQLite file as the tag taxonomy (`data/workbench.db` by default).
  * Every save is one IMMEDIATE transaction that checks the version it started from, so two browser
- * tabs editing one notebook get a conflict instead of silently overwriting each other.
+ * tabs editing one notebook get a conflict instead of silently overwriting each other. A tab's own saves never
+ * conflict with each other: one sent while its previous save is still in flight (leaving the page right after
+ * an edit) starts from a version that save is about to replace; they are ordered by the tab's save number.
  */
 export class NotebookStore {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string = DEFAULT_TAXONOMY_DB, options: { busyTimeoutMs?: number } = {}): NotebookStore {
-    return new NotebookStore(openWorkbenchDatabase(path, SCHEMA, options));
+    const db = openWorkbenchDatabase(path, SCHEMA, options);
+    // Databases made before notebooks recorded their writer gain the columns.
+    const columns = new Set((db.prepare('PRAGMA table_info(notebooks)').all() as { name: string }[]).map((c) => c.name));
+    if (!columns.has('writer')) db.exec('ALTER TABLE notebooks ADD COLUMN writer TEXT; ALTER TABLE notebooks ADD COLUMN writer_seq INTEGER;');
+    return new NotebookStore(db);
   }
 
   close(): void {
@@ -104,18 +120,24 @@ export class NotebookStore {
     return this.get(id)!;
   }
 
-  /** Replaces title and cells if the stored version is still `baseVersion`; returns the new notebook. */
-  save(id: string, baseVersion: number, change: { readonly title?: string; readonly cells: readonly NotebookCell[] }): Notebook {
+  /**
+   * Replaces title and cells if the stored version is still `baseVersion` — or if the last save came from the
+   * same `writer` and this one is newer (a save older than one already stored changes nothing); returns the
+   * notebook as stored.
+   */
+  save(id: string, baseVersion: number, change: { readonly title?: string; readonly cells: readonly NotebookCell[] }, writer?: NotebookWriter): Notebook {
     const json = JSON.stringify(checkCells(change.cells));
     const title = change.title === undefined ? undefined : checkTitle(change.title);
     this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT version, title FROM notebooks WHERE id = ?').get(id) as Pick<NotebookRow, 'version' | 'title'> | undefined;
+        const row = this.db.prepare('SELECT version, title, writer, writer_seq FROM notebooks WHERE id = ?').get(id) as Pick<NotebookRow, 'version' | 'title' | 'writer' | 'writer_seq'> | undefined;
         if (!row) throw new NotebookError(`no notebook ${id}`);
-        if (row.version !== baseVersion) throw new NotebookConflictError(id, row.version);
+        const sameWriter = writer !== undefined && row.writer === writer.id;
+        if (sameWriter && writer.seq <= (row.writer_seq ?? -1)) return;
+        if (!sameWriter && row.version !== baseVersion) throw new NotebookConflictError(id, row.version);
         this.db
-          .prepare('UPDATE notebooks SET title = ?, cells = ?, version = version + 1, updated_at = ? WHERE id = ?')
-          .run(title ?? row.title, json, new Date().toISOString(), id);
+          .prepare('UPDATE notebooks SET title = ?, cells = ?, version = version + 1, updated_at = ?, writer = ?, writer_seq = ? WHERE id = ?')
+          .run(title ?? row.title, json, new Date().toISOString(), writer?.id ?? null, writer?.seq ?? null, id);
       })
       .immediate();
     return this.get(id)!;
