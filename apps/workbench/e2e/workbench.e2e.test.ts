@@ -185,7 +185,7 @@ describe('workbench in Chromium', () => {
     const title = page.getByLabel('Notebook title');
     await title.fill('Reloaded at once');
     // The edit has registered (its save is waiting out the 0.4 s debounce); leave at once.
-    expect(await page.locator('[data-testid=save-state]').textContent()).toBe('unsaved');
+    await expect.poll(() => page.locator('[data-testid=save-state]').textContent(), { timeout: 300, interval: 10 }).toBe('unsaved');
     await page.reload();
     // The save leaves with the old page; the new page may be served a moment before it lands, so look again.
     await expect
