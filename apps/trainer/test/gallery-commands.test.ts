@@ -343,6 +343,21 @@ describe('summary and tags on a gallery with known embeddings', () => {
     expect(await pngSize(path.join(tagSheets, 'tag-1-wide_smile.png'))).toEqual(sheetSize(5, 1, 112));
     expect(await pngSize(path.join(tagSheets, 'tag-2-bo.png'))).toEqual(sheetSize(3, 1, 112));
 
+    // export: the gallery as a table (clusters, tags with distances) and the taxonomy, for use elsewhere.
+    const exported = path.join(work, 'export');
+    expect(await output(tag, ['--gallery', dir, '--db', db, 'export', '--out', exported, '--k', '4'])).toMatch(/wrote 12 faces \(without map coordinates, K-Means K=4, 3 tags\)/);
+    const csv = readFileSync(path.join(exported, 'faces.csv'), 'utf8').trimEnd().split('\r\n');
+    expect(csv[0]).toBe('id,image,person,label,x,y,cluster,cluster_distance,tags,tag_distances');
+    expect(csv).toHaveLength(13);
+    const rows = (JSON.parse(readFileSync(path.join(exported, 'faces.json'), 'utf8')) as { rows: { id: string; cluster: number; tags: { name: string }[] }[] }).rows;
+    expect(rows.find((r) => r.id === 'ana-a0')!.tags.map((t) => t.name).sort()).toEqual(['just a0', 'wide smile']);
+    expect(rows.find((r) => r.id === 'ana-a0')!.cluster).toBe(clusterOfA);
+    const taxonomy = JSON.parse(readFileSync(path.join(exported, 'taxonomy.json'), 'utf8')) as { tags: { name: string; centre: number[] | null; children: { name: string }[] }[] };
+    expect(taxonomy.tags.map((n) => n.name).sort()).toEqual(['bo', 'wide smile']);
+    const wide = taxonomy.tags.find((n) => n.name === 'wide smile')!;
+    expect(wide.centre).toHaveLength(16);
+    expect(wide.children.map((c) => c.name)).toEqual(['just a0']);
+
     // search --tag: only the faces of the tag and its sub-tags, nearest first.
     const tagged = await output(search, ['--gallery', dir, '--query', path.join(dir, 'img', 'ana-b0.png'), '--aligned', '--tag', '1', '--db', db, '--k', '10', '--experiments-dir', experiments, '--out', path.join(work, 'tag-search.png')]);
     expect(tagged).toMatch(/nearest 5 of 5 faces tagged "wide smile"/);

@@ -67,3 +67,4 @@ export {
   twoClassTripletAccuracy,
 } from './gallery-triplets';
 export { openWorkbenchDatabase } from './workbench-database';
+export { galleryExportCsv, galleryExportRows, taxonomyExport, type GalleryExportParts, type GalleryExportRow, type TaxonomyExportNode } from './gallery-export';

@@ -9,7 +9,7 @@
  *   rename, move, merge, delete
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import {
   DEFAULT_TAXONOMY_DB,
@@ -25,6 +25,10 @@ import {
   type TagTreeNode,
   TaxonomyError,
   applicableTags,
+  galleryExportCsv,
+  galleryExportRows,
+  projectGallery,
+  taxonomyExport,
 } from '@feenet/clustering';
 import { booleanFlag, numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError, type FlagValue } from '../cli-args';
 import { faceCaption, fileNameOf, imageSize, openGallery, openTaxonomy, sheetEntries, writeGroupRowsSheet } from '../gallery-faces';
@@ -50,9 +54,13 @@ const HELP = `usage: nx run trainer:tag [--gallery <dir>] [--db <file>] <subcomm
   rename --id <id> --name <name>
   move --id <id> --parent <id|none>
   merge --into <id> --id <id>           folds tag --id into tag --into (children and examples move over)
-  delete --id <id> [--with-children]`;
+  delete --id <id> [--with-children]
+  export --out <dir> [--map] [--k <K> [--seed 1]]
+                writes <out>/faces.csv and faces.json (per face: person, label, with --map its UMAP map
+                coordinates — the workbench's, reused from data/projections or made there —, with --k its K-Means
+                cluster and distance to the centre, the tags covering it with distances) and <out>/taxonomy.json`;
 
-const SUBCOMMANDS = ['clusters', 'create', 'list', 'apply', 'rename', 'move', 'merge', 'delete'] as const;
+const SUBCOMMANDS = ['clusters', 'create', 'list', 'apply', 'rename', 'move', 'merge', 'delete', 'export'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 const FLAGS: Record<Subcommand, string[]> = {
   clusters: ['k', 'seed', 'per-cluster', 'sheet-dir'],
@@ -63,8 +71,9 @@ const FLAGS: Record<Subcommand, string[]> = {
   move: ['id', 'parent'],
   merge: ['into', 'id'],
   delete: ['id', 'with-children'],
+  export: ['out', 'map', 'k', 'seed'],
 };
-const NEEDS_GALLERY: readonly Subcommand[] = ['clusters', 'create', 'apply'];
+const NEEDS_GALLERY: readonly Subcommand[] = ['clusters', 'create', 'apply', 'export'];
 const CLUSTERS_PER_SHEET = 20;
 
 function positiveInt(flags: Flags, name: string, fallback?: number): number {
@@ -192,6 +201,8 @@ export async function run(argv: string[]): Promise<void> {
         console.log(`merged tag ${id} "${absorbed}" into tag ${into} "${store.get(into).name}" (its children and examples moved over)`);
         return;
       }
+      case 'export':
+        return await exportGallery(flags, galleryDir!, gallery!, store.list(), store.tree());
       case 'delete': {
         const id = tagId(flags, 'id');
         const tag = store.get(id);
@@ -330,4 +341,21 @@ async function apply(flags: Flags, galleryDir: string, gallery: Gallery, all: re
     sheets++;
   }
   console.log(`assignment: ${file}\ncontact sheets: ${sheets} in ${sheetDir} (tags covering no face get none)`);
+}
+
+/** The gallery as a table (CSV and JSON) and the taxonomy as JSON, for analysis outside the workbench. */
+async function exportGallery(flags: Flags, galleryDir: string, gallery: Gallery, all: readonly ExpressionTag[], tree: readonly TagTreeNode[]): Promise<void> {
+  const out = requiredStringFlag(flags, 'out');
+  const k = numberFlag(flags, 'k') === undefined ? null : positiveInt(flags, 'k');
+  const clustering = k === null ? null : runKMeans(gallery, k, numberFlag(flags, 'seed') ?? 1);
+  const { tags } = applicableTags(all, gallery);
+  const assignment = assignTags(tags, gallery.embeddings);
+  // The workbench's map of this gallery (its projection cache under data/), made now if it has none yet.
+  const coordinates = booleanFlag(flags, 'map') ? (await projectGallery(gallery, { cacheDir: path.join('data', 'projections') })).coordinates : null;
+  const rows = galleryExportRows(gallery, { coordinates, kMeans: clustering, tags: { assignment, names: new Map(all.map((t) => [t.id, t.name])) } });
+  await mkdir(out, { recursive: true });
+  await writeFile(path.join(out, 'faces.csv'), galleryExportCsv(rows));
+  await writeFile(path.join(out, 'faces.json'), JSON.stringify({ gallery: path.resolve(galleryDir), runId: gallery.model?.runId ?? null, k, rows }, null, 1));
+  await writeFile(path.join(out, 'taxonomy.json'), JSON.stringify({ tags: taxonomyExport(tree) }, null, 1));
+  console.log(`wrote ${rows.length} faces (${coordinates ? 'with' : 'without'} map coordinates${k ? `, K-Means K=${k}` : ''}, ${tags.length} tags) and the taxonomy to ${out}`);
 }
