@@ -181,6 +181,29 @@ describe('workbench in Chromium', () => {
     await clusters.locator(`[data-testid=clusters][data-gallery="${fixture.smallGallery}"]`).waitFor({ timeout: 60_000 });
   });
 
+  it('exports a gallery (map coordinates, clusters, tags) as CSV and JSON, and the taxonomy as JSON, in one click', async () => {
+    const csv = await fetch(`${server.url}/api/gallery/export?gallery=${encodeURIComponent(fixture.smallGallery)}&k=12&format=csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="test-gallery-k12.csv"/);
+    const lines = (await csv.text()).trimEnd().split('\r\n');
+    expect(lines[0]).toBe('id,image,person,label,x,y,cluster,cluster_distance,tags,tag_distances');
+    expect(lines).toHaveLength(65);
+    // The map was drawn, so every face has coordinates; K = 12 gives each a cluster; the "light smile" cluster's faces carry the tag.
+    const cells = lines.slice(1).map((l) => l.split(','));
+    expect(cells.every((c) => c[4] !== '' && c[5] !== '' && Number(c[6]) >= 0 && Number(c[6]) < 12)).toBe(true);
+    expect(cells.some((c) => c[8]!.split(';').includes('light smile'))).toBe(true);
+    const json = (await (await fetch(`${server.url}/api/gallery/export?gallery=${encodeURIComponent(fixture.smallGallery)}&format=json`)).json()) as { rows: { cluster: number | null }[] };
+    expect(json.rows).toHaveLength(64);
+    expect(json.rows[0]!.cluster).toBeNull();
+
+    const download = page.waitForEvent('download');
+    await cell('taxonomy').locator('[data-testid=export-taxonomy]').click();
+    const file = await (await download).path();
+    const taxonomy = JSON.parse(readFileSync(file, 'utf8')) as { tags: { name: string; centre: number[] }[] };
+    expect(taxonomy.tags.map((t) => t.name)).toContain('light smile');
+    expect(taxonomy.tags.find((t) => t.name === 'light smile')!.centre).toHaveLength(16);
+  });
+
   it('keeps an edit made just before a reload (saved as the page goes, not after the debounce)', async () => {
     const title = page.getByLabel('Notebook title');
     await title.fill('Reloaded at once');

@@ -17,6 +17,7 @@ import {
   applicableTags,
   assignTags,
   findSimilarFaces,
+  galleryExportRows,
   kMeans,
   loadGallery,
   projectGallery,
@@ -178,6 +179,19 @@ async function handle(request: EngineRequest, progress: (p: EngineProgress) => v
       const store = TaxonomyStore.open(request.database);
       try {
         return { tagId: store.create({ name: request.name, parentId: request.parentId, definition }).id };
+      } finally {
+        store.close();
+      }
+    }
+    case 'export': {
+      const { gallery } = await openGallery(request.gallery);
+      const clustering = request.k === null ? null : await runKMeans(request.gallery, request.k, request.seed);
+      const store = TaxonomyStore.open(request.database);
+      try {
+        const all = store.list();
+        const { tags } = applicableTags(all, gallery);
+        const assignment = assignTags(tags, gallery.embeddings);
+        return galleryExportRows(gallery, { coordinates: request.coordinates, kMeans: clustering, tags: { assignment, names: new Map(all.map((t) => [t.id, t.name])) } });
       } finally {
         store.close();
       }

@@ -5,6 +5,7 @@
  * pages and face thumbnails, and tfjs/face-api run as they do under the trainer, unbundled.
  * Paths are absolute and already checked against the roots by the server.
  */
+import type { GalleryExportRow } from '@feenet/clustering';
 
 export interface ClusterFaces {
   readonly index: number;
@@ -64,7 +65,8 @@ export type EngineRequest =
   | { readonly op: 'embed-query'; readonly runDir: string; readonly image: Uint8Array }
   | { readonly op: 'tag-cluster'; readonly gallery: string; readonly k: number; readonly seed: number; readonly cluster: number; readonly name: string; readonly parentId: number | null; readonly database: string }
   | { readonly op: 'tag-faces'; readonly gallery: string; readonly faceIds: readonly string[]; readonly radius: number; readonly name: string; readonly parentId: number | null; readonly database: string }
-  | { readonly op: 'apply-tags'; readonly gallery: string; readonly database: string };
+  | { readonly op: 'apply-tags'; readonly gallery: string; readonly database: string }
+  | { readonly op: 'export'; readonly gallery: string; readonly database: string; readonly k: number | null; readonly seed: number; readonly coordinates: Float32Array | null };
 
 export interface EngineResults {
   kmeans: KMeansView;
@@ -81,6 +83,7 @@ export interface EngineResults {
     /** Per gallery row, the nearest tag that covers the face, or -1. */
     readonly faceTags: Int32Array;
   };
+  export: readonly GalleryExportRow[];
 }
 
 export type EngineProgress = { readonly phase: string; readonly fraction: number };

@@ -71,6 +71,17 @@ export function ClustersCell({ params, galleries, onChange }: { params: CellPara
           />
         </label>
         {busy && <span className="muted">clustering…</span>}
+        {gallery && (
+          <span>
+            export{' '}
+            <a href={`/api/gallery/export?${query({ gallery, k: params.k, seed, format: 'csv' })}`} download data-testid="export-clusters-csv">
+              CSV
+            </a>{' '}
+            <a href={`/api/gallery/export?${query({ gallery, k: params.k, seed, format: 'json' })}`} download>
+              JSON
+            </a>
+          </span>
+        )}
         {shown && !busy && (
           <span className="muted" data-testid="kmeans-timing" data-k={shown.k} data-seconds={shown.seconds.toFixed(3)} data-round-trip-ms={Math.round(shown.roundTripMs)}>
             K = {shown.k}: {shown.iterations} iterations, {shown.seconds.toFixed(2)} s in the engine

@@ -43,6 +43,17 @@ export function MapCell({ params, galleries, onChange }: { params: CellParams['m
             <option value="tag">tag</option>
           </select>
         </label>
+        {gallery && (
+          <span>
+            export map{' '}
+            <a href={`/api/gallery/export?${query({ gallery, k: params.colourBy === 'cluster' ? params.k : null, format: 'csv' })}`} download data-testid="export-map-csv">
+              CSV
+            </a>{' '}
+            <a href={`/api/gallery/export?${query({ gallery, k: params.colourBy === 'cluster' ? params.k : null, format: 'json' })}`} download>
+              JSON
+            </a>
+          </span>
+        )}
         {params.colourBy === 'cluster' && (
           <KInput k={params.k} onChange={(k) => onChange({ ...params, k })} />
         )}

@@ -46,6 +46,14 @@ export function TaxonomyCell({ params, galleries, onChange }: { params: CellPara
           Apply to gallery
         </button>
         {counts && <span className="muted" data-testid="untagged">{counts.untagged} faces carry no tag</span>}
+        <a href="/api/tags/export" download data-testid="export-taxonomy">
+          export taxonomy (JSON)
+        </a>
+        {params.gallery && (
+          <a href={`/api/gallery/export?${query({ gallery: params.gallery, format: 'csv' })}`} download>
+            export this gallery's tags (CSV)
+          </a>
+        )}
       </div>
       <ErrorLine error={loadError ?? error} />
       {tags.length === 0 ? (
