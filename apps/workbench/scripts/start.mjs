@@ -4,16 +4,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
 
-const args = process.argv.slice(2);
-const flag = (name) => {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return args[i].includes('=') ? args[i].split('=')[1] : args[i + 1];
-};
-const dev = args.includes('--dev');
-const port = flag('port') ?? process.env.PORT ?? '3000';
-const hostname = flag('hostname') ?? process.env.WORKBENCH_HOST ?? '127.0.0.1';
+const { values: args } = parseArgs({ options: { dev: { type: 'boolean' }, port: { type: 'string' }, hostname: { type: 'string' } } });
+const dev = args.dev === true;
+const port = args.port ?? process.env.PORT ?? '3000';
+const hostname = args.hostname ?? process.env.WORKBENCH_HOST ?? '127.0.0.1';
 if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
   console.error(`workbench: --port must be a port number, got "${port}"`);
   process.exit(2);

@@ -1,6 +1,7 @@
 // Quality evaluation of an embedding gallery against its `label` field.
 // Usage: nx run clustering:eval [-- --gallery <dir>] [-- --seed <n>]
 //   Without --gallery, the newest experiments/*/test-gallery folder is used.
+import { parseArgs } from 'node:util';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -18,11 +19,8 @@ import {
   selectRows,
 } from '../src/index';
 
-function argValue(name: string): string | undefined {
-  const argv = process.argv.slice(2);
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
+const { values: args } = parseArgs({ options: { seed: { type: 'string' }, gallery: { type: 'string' } } });
+const argValue = (name: '--seed' | '--gallery'): string | undefined => args[name === '--seed' ? 'seed' : 'gallery'];
 
 function newestTestGallery(root: string): string | null {
   const experiments = join(root, 'experiments');

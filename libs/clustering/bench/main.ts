@@ -1,12 +1,13 @@
 // Speed bench for @feenet/clustering: search, K-Means and UMAP on random unit 16-d vectors.
 // Usage: nx run clustering:bench [-- --quick] [-- --skip-umap] [-- --skip-1m-kmeans]
 //   --quick uses 2,000 / 50,000 points for development; the targets refer to the full sizes.
+import { parseArgs } from 'node:util';
 import { ExactIndex, kMeans, projectEmbeddings, rowOf, seededRandom } from '../src/index';
 import type { EmbeddingMatrix } from '../src/index';
 import { cpus } from 'node:os';
 
-const args = new Set(process.argv.slice(2));
-const quick = args.has('--quick');
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, 'skip-1m-kmeans': { type: 'boolean' }, 'skip-umap': { type: 'boolean' } } });
+const quick = args.quick === true;
 const small = quick ? 2_000 : 22_000;
 const large = quick ? 50_000 : 1_000_000;
 const dim = 16;
@@ -82,11 +83,11 @@ async function main(): Promise<void> {
 
   let largeSet: EmbeddingMatrix | null = randomUnitVectors(large, 2);
   benchSearch(largeSet, full ? 100 : null);
-  if (args.has('--skip-1m-kmeans')) record(`K-Means K=8, ${large.toLocaleString('en')} faces`, null, null, 'skipped (--skip-1m-kmeans)');
+  if (args['skip-1m-kmeans']) record(`K-Means K=8, ${large.toLocaleString('en')} faces`, null, null, 'skipped (--skip-1m-kmeans)');
   else benchKMeans(largeSet, 8, null);
   largeSet = null;
 
-  if (args.has('--skip-umap')) record(`UMAP, ${small.toLocaleString('en')} faces`, null, null, 'skipped (--skip-umap)');
+  if (args['skip-umap']) record(`UMAP, ${small.toLocaleString('en')} faces`, null, null, 'skipped (--skip-umap)');
   else {
     let lastPhase = '';
     let epochs = 0;

@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
 import type { Triplet } from '@feenet/datasets';
@@ -237,12 +238,22 @@ async function runRowHere(spec: RowSpec, modelFile: string): Promise<RowResult> 
 // ---------------------------------------------------------------------------------------------------------------
 // The parent: model files, child processes, the table
 
-function flag(name: string): string | undefined {
-  const argv = process.argv.slice(2);
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-const has = (name: string) => process.argv.includes(`--${name}`);
+// node:util's parser, as every bench and script uses: unknown flags are refused, not ignored.
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    tune: { type: 'boolean' },
+    only: { type: 'string' },
+    kind: { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'string' },
+    // A child process measuring one row (the parent passes them).
+    row: { type: 'string' },
+    model: { type: 'string' },
+  },
+});
+const flag = (name: 'only' | 'kind' | 'threads' | 'json' | 'row' | 'model'): string | undefined => args[name];
+const has = (name: 'quick' | 'tune'): boolean => args[name] === true;
 
 function rows(quick: boolean, tune: boolean, threads: number): RowSpec[] {
   const minSeconds = quick ? 1.5 : 4;
