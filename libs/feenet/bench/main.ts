@@ -31,7 +31,7 @@ import { createOnnxEngine, createTfjsEngine, defaultOnnxBatchSize, loadOnnxRunti
 import { buildFeenet } from '../src/model/feenet';
 import { ReplicaPool } from '../src/training/data-parallel';
 import type { FaceInputs } from '../src/training/face-inputs';
-import { trainStep } from '../src/training/train';
+import { trainStep } from '../src/training/step-runner';
 import { PAPER_OBJECTIVE } from '../src/training/triplet-loss';
 import { startWorkerThread } from '@feenet/tfjs-runtime';
 import type { InferenceWorkerReply, InferenceWorkerRequest } from './tfjs-inference-worker';

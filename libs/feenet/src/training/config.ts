@@ -108,7 +108,8 @@ const trainConfigSchema = z
   .superRefine((c, ctx) => {
     const fail = (path: keyof Fields, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: c[path] });
     if (c.minLearningRate > c.learningRate) fail('minLearningRate', 'must be in [0, learningRate]');
-    const modes: readonly string[] = backboneOf(c.backbone as BackboneName).trainingModes;
+    // Cross-field checks run even when a field failed its own check: read the backbone only when it is known.
+    const modes: readonly string[] = isBackboneName(c.backbone) ? backboneOf(c.backbone).trainingModes : BACKBONE_TRAINING;
     if (c.backboneTraining === 'fine-tune' && !modes.includes('fine-tune')) fail('backboneTraining', `fine-tune applies to the faceapi backbone (${c.backbone} always trains end to end)`);
     // Fine-tune steps run the expression net in the training thread; replicas hold only the head.
     if (c.backboneTraining === 'fine-tune' && c.workers !== 'auto' && c.workers > 1) fail('workers', 'must be 1 or "auto" with backboneTraining fine-tune');

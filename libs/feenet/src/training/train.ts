@@ -17,8 +17,8 @@ import { loadLayersModel } from '../model/persistence';
 import { SeededRandom } from '@feenet/datasets';
 import { inputRegionOf, resolveWorkers, validateConfig, type TrainConfig } from './config';
 import { ReplicaPool } from './data-parallel';
-import { tripletGradients } from './replica-step';
-import { batchLabels, type FaceLabels, type TripletObjective } from './triplet-loss';
+import type { FaceLabels, TripletObjective } from './triplet-loss';
+import { fineTuneSteps, inThreadSteps, replicaSteps, type StepRunner } from './step-runner';
 import { Experiment, type EvalMetric, type LoopState, type RunSummary } from './experiment';
 import { featureStatistics, gatherInputs, loadFaceInputs, type FaceInputs } from './face-inputs';
 import { ExpressionFineTuning } from './fine-tune';
@@ -103,20 +103,6 @@ function faceLabels(faces: readonly FaceRecord[], train: readonly Triplet[]): Fa
   const unlabelled = facesOf(train).filter((id) => !labelOf.has(id));
   if (unlabelled.length) throw new Error(`labelContrast needs labelled faces, but ${unlabelled.length} training faces have no label (e.g. ${unlabelled[0]}): set labelContrast to 0 for this dataset`);
   return labelOf;
-}
-
-/** One optimizer step on a batch: the 3·B faces go through the network together (batch norm sees them all). */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: FaceInputs, batch: readonly Triplet[], objective: TripletObjective, labelOf?: FaceLabels): number {
-  const ids = [...batch.map((t) => t.anchor), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
-  const x = gatherInputs(inputs, ids);
-  // optimizer.minimize, with the backward pass that releases activations as it goes (lean-backprop.ts).
-  const { value, grads } = tripletGradients(model, x, objective, labelOf && batchLabels(batch, labelOf));
-  optimizer.applyGradients(grads);
-  tf.dispose(Object.values(grads));
-  x.dispose();
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  return loss;
 }
 
 async function evaluate(
@@ -206,8 +192,13 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
   const objective: TripletObjective = { margin: config.margin, batchNegatives: config.batchNegatives, labelContrast: config.labelContrast };
   const labelOf = config.labelContrast > 0 ? faceLabels(faces, splits.train) : undefined;
   const workers = resolveWorkers(config, backend.name);
-  const pool = workers > 1 ? await ReplicaPool.start(model, { workers, backend: backend.name, objective }) : undefined;
-  emit({ kind: 'status', message: `training steps: ${pool ? `data-parallel, ${pool.description}` : 'in this thread'}` });
+  const context = { model, optimizer, inputs, objective, ...(labelOf ? { labelOf } : {}) };
+  const runner: StepRunner = tuning
+    ? fineTuneSteps(context, tuning, config.seed, config.backboneLearningRate / config.learningRate)
+    : workers > 1
+      ? replicaSteps(context, await ReplicaPool.start(model, { workers, backend: backend.name, objective }))
+      : inThreadSteps(context);
+  emit({ kind: 'status', message: `training steps: ${runner.description}` });
   const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(splits.train.length / config.batchTriplets);
   const totalSteps = stepsPerEpoch * config.epochs;
   let lastValidation: EvalMetric | null = null;
@@ -231,12 +222,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
         }
         const from = (state.stepInEpoch * config.batchTriplets) % order.length;
         const batch = Array.from({ length: config.batchTriplets }, (_, i) => splits.train[order[(from + i) % order.length]!]!);
-        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(state.step, totalSteps, config);
-        if (tuning) (tuning.optimizer as unknown as { learningRate: number }).learningRate = (learningRateAt(state.step, totalSteps, config) * config.backboneLearningRate) / config.learningRate;
         const t0 = performance.now();
-        const loss = tuning
-          ? tuning.step(model, optimizer, inputs, batch, objective, state.step, config.seed, labelOf)
-          : pool ? await pool.step(optimizer, inputs, batch, labelOf) : trainStep(model, optimizer, inputs, batch, objective, labelOf);
+        const loss = await runner.step(batch, state.step, learningRateAt(state.step, totalSteps, config));
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
             lastCheckpointStep === null
@@ -270,7 +257,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions = {}): 
     }
 
   } finally {
-    await pool?.dispose();
+    await runner.dispose();
   }
 
   // 4. Test, and everything the workbench reads.
