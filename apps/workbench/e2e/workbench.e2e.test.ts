@@ -204,6 +204,25 @@ describe('workbench in Chromium', () => {
     expect(taxonomy.tags.find((t) => t.name === 'light smile')!.centre).toHaveLength(16);
   });
 
+  it("inspects a gallery's triplets: the wrong ones first by how sure the mistake was, then the right ones", async () => {
+    const inspector = cell('triplets');
+    const accuracy = inspector.locator('[data-testid=triplet-accuracy]');
+    await accuracy.waitFor({ timeout: 60_000 });
+    const share = Number(await accuracy.getAttribute('data-accuracy'));
+    expect(share).toBeGreaterThan(0);
+    expect(share).toBeLessThan(1);
+    const triplets = inspector.locator('[data-testid=triplet]');
+    await expect.poll(() => triplets.count()).toBeGreaterThan(0);
+    expect(new Set(await triplets.evaluateAll((els) => els.map((e) => e.getAttribute('data-correct'))))).toEqual(new Set(['false']));
+    // Each shows three faces; the model's odd one out is marked, and for a wrong triplet it is not the negative.
+    const first = triplets.first();
+    expect(await first.locator('figure.face').count()).toBe(3);
+    expect(await first.locator('.predicted-odd').getAttribute('data-role')).not.toBe('negative');
+    await inspector.locator('[data-testid=triplet-filter]').selectOption('right');
+    await expect.poll(async () => new Set(await triplets.evaluateAll((els) => els.map((e) => e.getAttribute('data-correct'))))).toEqual(new Set(['true']));
+    expect(await triplets.first().locator('.predicted-odd').getAttribute('data-role')).toBe('negative');
+  });
+
   it('keeps an edit made just before a reload (saved as the page goes, not after the debounce)', async () => {
     const title = page.getByLabel('Notebook title');
     await title.fill('Reloaded at once');

@@ -18,6 +18,8 @@ import {
   assignTags,
   findSimilarFaces,
   galleryExportRows,
+  inspectTriplets,
+  twoClassTriplets,
   kMeans,
   loadGallery,
   projectGallery,
@@ -182,6 +184,17 @@ async function handle(request: EngineRequest, progress: (p: EngineProgress) => v
       } finally {
         store.close();
       }
+    }
+    case 'inspect-triplets': {
+      const { gallery } = await openGallery(request.gallery);
+      let drawn;
+      try {
+        drawn = twoClassTriplets(gallery, { count: request.count, seed: request.seed });
+      } catch (err) {
+        throw new RequestError((err as Error).message);
+      }
+      const triplets = inspectTriplets(gallery, drawn.triplets);
+      return { accuracy: triplets.filter((t) => t.correct).length / triplets.length, acrossPersons: drawn.acrossPersons, triplets };
     }
     case 'export': {
       const { gallery } = await openGallery(request.gallery);

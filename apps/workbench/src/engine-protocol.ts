@@ -5,7 +5,7 @@
  * pages and face thumbnails, and tfjs/face-api run as they do under the trainer, unbundled.
  * Paths are absolute and already checked against the roots by the server.
  */
-import type { GalleryExportRow } from '@feenet/clustering';
+import type { GalleryExportRow, InspectedTriplet } from '@feenet/clustering';
 
 export interface ClusterFaces {
   readonly index: number;
@@ -66,6 +66,7 @@ export type EngineRequest =
   | { readonly op: 'tag-cluster'; readonly gallery: string; readonly k: number; readonly seed: number; readonly cluster: number; readonly name: string; readonly parentId: number | null; readonly database: string }
   | { readonly op: 'tag-faces'; readonly gallery: string; readonly faceIds: readonly string[]; readonly radius: number; readonly name: string; readonly parentId: number | null; readonly database: string }
   | { readonly op: 'apply-tags'; readonly gallery: string; readonly database: string }
+  | { readonly op: 'inspect-triplets'; readonly gallery: string; readonly count: number; readonly seed: number }
   | { readonly op: 'export'; readonly gallery: string; readonly database: string; readonly k: number | null; readonly seed: number; readonly coordinates: Float32Array | null };
 
 export interface EngineResults {
@@ -84,6 +85,7 @@ export interface EngineResults {
     readonly faceTags: Int32Array;
   };
   export: readonly GalleryExportRow[];
+  'inspect-triplets': { readonly accuracy: number; readonly acrossPersons: boolean; readonly triplets: readonly InspectedTriplet[] };
 }
 
 export type EngineProgress = { readonly phase: string; readonly fraction: number };

@@ -58,6 +58,19 @@ function rowsBy(gallery: Gallery, key: (row: number) => string | undefined): Map
  * has another. Where persons are known, anchor and positive are of different persons.
  */
 export function twoClassTripletAccuracy(gallery: Gallery, options: GalleryTripletOptions = {}): TwoClassAccuracy {
+  const { triplets, acrossPersons } = twoClassTriplets(gallery, options);
+  const right = triplets.filter(([a, p, n]) => {
+    const ap = squaredDistance(gallery.embeddings, a, p);
+    return ap < squaredDistance(gallery.embeddings, a, n) && ap < squaredDistance(gallery.embeddings, p, n);
+  }).length;
+  return { accuracy: right / triplets.length, triplets: triplets.length, acrossPersons };
+}
+
+/** Gallery rows of a triplet: anchor, positive (the similar pair), negative (the odd one out). */
+export type RowTriplet = readonly [anchor: number, positive: number, negative: number];
+
+/** The two-class triplets `twoClassTripletAccuracy` scores (same seed, same triplets). */
+export function twoClassTriplets(gallery: Gallery, options: GalleryTripletOptions = {}): { triplets: RowTriplet[]; acrossPersons: boolean } {
   const random = seededRandom(options.seed ?? 1);
   const count = options.count ?? 5000;
   const byLabel = rowsBy(gallery, (row) => gallery.faces[row]!.label);
@@ -65,8 +78,8 @@ export function twoClassTripletAccuracy(gallery: Gallery, options: GalleryTriple
   if (labels.length < 1 || byLabel.size < 2) throw new Error(`two-class triplets need two labels, one with two faces: this gallery has ${byLabel.size} label(s)`);
   const person = (row: number) => gallery.faces[row]!.person;
   const acrossPersons = gallery.faces.some((f) => f.person !== undefined);
-  let right = 0, made = 0;
-  for (let attempt = 0; made < count && attempt < count * 20; attempt++) {
+  const triplets: RowTriplet[] = [];
+  for (let attempt = 0; triplets.length < count && attempt < count * 20; attempt++) {
     const label = pick(labels, random);
     const rows = byLabel.get(label)!;
     const a = pick(rows, random);
@@ -74,12 +87,45 @@ export function twoClassTripletAccuracy(gallery: Gallery, options: GalleryTriple
     if (a === p || (acrossPersons && person(a) !== undefined && person(a) === person(p))) continue;
     const n = Math.floor(random() * gallery.faces.length);
     if (gallery.faces[n]!.label === undefined || gallery.faces[n]!.label === label) continue;
-    made++;
-    const ap = squaredDistance(gallery.embeddings, a, p);
-    if (ap < squaredDistance(gallery.embeddings, a, n) && ap < squaredDistance(gallery.embeddings, p, n)) right++;
+    triplets.push([a, p, n]);
   }
-  if (made === 0) throw new Error('no two-class triplet could be drawn from this gallery (too few faces per label and person)');
-  return { accuracy: right / made, triplets: made, acrossPersons };
+  if (triplets.length === 0) throw new Error('no two-class triplet could be drawn from this gallery (too few faces per label and person)');
+  return { triplets, acrossPersons };
+}
+
+/** A triplet as the embedding sees it, for looking at what a model gets wrong. */
+export interface InspectedTriplet {
+  readonly anchor: string;
+  readonly positive: string;
+  readonly negative: string;
+  /** Euclidean distances between the three faces. */
+  readonly distances: { readonly anchorPositive: number; readonly anchorNegative: number; readonly positiveNegative: number };
+  /** The face the model calls the odd one out: the one not in the closest pair. */
+  readonly predictedOdd: 'anchor' | 'positive' | 'negative';
+  readonly correct: boolean;
+  /**
+   * How far the rated pair is from being the closest pair: the nearer of d(a,n) and d(p,n) minus d(a,p).
+   * Positive when right (a larger margin, a surer call), negative when wrong.
+   */
+  readonly margin: number;
+}
+
+export function inspectTriplets(gallery: Gallery, triplets: readonly RowTriplet[]): InspectedTriplet[] {
+  const d = (i: number, j: number) => Math.sqrt(squaredDistance(gallery.embeddings, i, j));
+  return triplets.map(([a, p, n]) => {
+    const ap = d(a, p), an = d(a, n), pn = d(p, n);
+    // The closest pair is the one the model calls similar; the third face is its odd one out.
+    const predictedOdd = ap <= an && ap <= pn ? 'negative' : an <= pn ? 'positive' : 'anchor';
+    return {
+      anchor: gallery.faces[a]!.id,
+      positive: gallery.faces[p]!.id,
+      negative: gallery.faces[n]!.id,
+      distances: { anchorPositive: ap, anchorNegative: an, positiveNegative: pn },
+      predictedOdd,
+      correct: predictedOdd === 'negative' && ap < an && ap < pn,
+      margin: Math.min(an, pn) - ap,
+    };
+  });
 }
 
 /**

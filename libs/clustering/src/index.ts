@@ -63,8 +63,12 @@ export {
   type GalleryTripletOptions,
   type IdentityInvariance,
   type TwoClassAccuracy,
+  type InspectedTriplet,
+  type RowTriplet,
   identityInvariance,
+  inspectTriplets,
   twoClassTripletAccuracy,
+  twoClassTriplets,
 } from './gallery-triplets';
 export { openWorkbenchDatabase } from './workbench-database';
 export { galleryExportCsv, galleryExportRows, taxonomyExport, type GalleryExportParts, type GalleryExportRow, type TaxonomyExportNode } from './gallery-export';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGallery, embeddingMatrix, identityInvariance, twoClassTripletAccuracy, type FaceRecord } from '../src/index';
+import { createGallery, embeddingMatrix, identityInvariance, inspectTriplets, twoClassTripletAccuracy, twoClassTriplets, type FaceRecord } from '../src/index';
 
 /** 4 persons × 3 expressions, 2 faces each, in 2-d: `expression` and `identity` set how far each factor moves a face. */
 function gallery(expression: number, identity: number) {
@@ -35,5 +35,24 @@ describe('two-class triplet accuracy and identity invariance of a gallery', () =
     const oneLabel = createGallery([{ id: 'a', image: 'a.png', label: 'x' }, { id: 'b', image: 'b.png', label: 'x' }], embeddingMatrix(new Float32Array(4), 2), null);
     expect(() => twoClassTripletAccuracy(oneLabel)).toThrow(/two labels/);
     expect(identityInvariance(oneLabel)).toBeUndefined();
+  });
+
+  it('inspects each triplet: distances, the odd one out the model picks, right or wrong, and the margin', () => {
+    const line = createGallery(
+      [{ id: 'a', image: 'a.png' }, { id: 'p', image: 'p.png' }, { id: 'n', image: 'n.png' }, { id: 'far', image: 'far.png' }],
+      embeddingMatrix(new Float32Array([0, 0, 0.1, 0, 0.5, 0, 3, 0]), 2),
+      null,
+    );
+    const [right, wrong] = inspectTriplets(line, [[0, 1, 2], [0, 2, 1]]);
+    expect(right).toMatchObject({ anchor: 'a', positive: 'p', negative: 'n', predictedOdd: 'negative', correct: true });
+    expect(right!.distances.anchorPositive).toBeCloseTo(0.1, 6);
+    expect(right!.margin).toBeCloseTo(0.3, 6); // min(0.5, 0.4) − 0.1
+    // Rated: a and n similar, p odd; the model finds a–p closest, so it calls n the odd one out: wrong.
+    expect(wrong).toMatchObject({ predictedOdd: 'positive', correct: false });
+    expect(wrong!.margin).toBeLessThan(0);
+    // The accuracy figure is the share of inspected triplets that are right, for the same seed.
+    const g = gallery(1, 0.8);
+    const inspected = inspectTriplets(g, twoClassTriplets(g, { seed: 5, count: 300 }).triplets);
+    expect(inspected.filter((t) => t.correct).length / inspected.length).toBeCloseTo(twoClassTripletAccuracy(g, { seed: 5, count: 300 }).accuracy, 10);
   });
 });

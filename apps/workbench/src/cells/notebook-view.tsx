@@ -14,6 +14,7 @@ import { ExperimentsCell } from './experiments-cell';
 import { MapCell } from './map-cell';
 import { SearchCell } from './search-cell';
 import { SummaryCell } from './summary-cell';
+import { TripletsCell } from './triplets-cell';
 import { TaxonomyCell } from './taxonomy-cell';
 
 type SaveState = 'saved' | 'saving' | 'unsaved' | { error: string };
@@ -139,6 +140,8 @@ function CellBody({ cell, galleries, onChange }: { cell: Cell; galleries: readon
       return <SearchCell params={cell.params} galleries={galleries} onChange={onChange} />;
     case 'summary':
       return <SummaryCell params={cell.params} galleries={galleries} onChange={onChange} />;
+    case 'triplets':
+      return <TripletsCell params={cell.params} galleries={galleries} onChange={onChange} />;
     case 'taxonomy':
       return <TaxonomyCell params={cell.params} galleries={galleries} onChange={onChange} />;
   }

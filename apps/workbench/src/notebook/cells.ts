@@ -3,7 +3,7 @@
  * shape is defined, with one parser per kind so a notebook saved by an older workbench still opens.
  */
 
-export const CELL_KINDS = ['experiments', 'map', 'clusters', 'search', 'summary', 'taxonomy'] as const;
+export const CELL_KINDS = ['experiments', 'map', 'clusters', 'triplets', 'search', 'summary', 'taxonomy'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
 
 export interface CellParams {
@@ -13,6 +13,7 @@ export interface CellParams {
   search: { gallery: string | null; k: number; person: string };
   summary: { gallery: string | null; person: string | null; k: number };
   taxonomy: { gallery: string | null };
+  triplets: { gallery: string | null; filter: 'wrong' | 'right' | 'all'; sort: 'margin' | '-margin'; count: number };
 }
 
 export const CELL_TITLES: Record<CellKind, string> = {
@@ -22,6 +23,7 @@ export const CELL_TITLES: Record<CellKind, string> = {
   search: 'Search by photo',
   summary: 'Person summary',
   taxonomy: 'Tag taxonomy',
+  triplets: 'Triplet inspector',
 };
 
 export type Cell = { [K in CellKind]: { id: string; kind: K; params: CellParams[K] } }[CellKind];
@@ -52,6 +54,12 @@ export function parseParams<K extends CellKind>(kind: K, raw: Record<string, unk
     search: () => ({ gallery, k: int(raw.k, 12, 1, 100), person: str(raw.person, '')! }),
     summary: () => ({ gallery, person: str(raw.person, null), k: int(raw.k, 8, 1, 64) }),
     taxonomy: () => ({ gallery }),
+    triplets: () => ({
+      gallery,
+      filter: (['wrong', 'right', 'all'] as const).find((f) => f === raw.filter) ?? 'wrong',
+      sort: (['margin', '-margin'] as const).find((s) => s === raw.sort) ?? 'margin',
+      count: int(raw.count, 2000, 1, 20_000),
+    }),
   };
   return parsed[kind]() as CellParams[K];
 }
