@@ -219,7 +219,7 @@ describe('workbench in Chromium', () => {
     expect(await first.locator('figure.face').count()).toBe(3);
     expect(await first.locator('.predicted-odd').getAttribute('data-role')).not.toBe('negative');
     await inspector.locator('[data-testid=triplet-filter]').selectOption('right');
-    await expect.poll(async () => new Set(await triplets.evaluateAll((els) => els.map((e) => e.getAttribute('data-correct'))))).toEqual(new Set(['true']));
+    await expect.poll(async () => [...new Set(await triplets.evaluateAll((els) => els.map((e) => e.getAttribute('data-correct'))))], { timeout: 10_000 }).toEqual(['true']);
     expect(await triplets.first().locator('.predicted-odd').getAttribute('data-role')).toBe('negative');
   });
 

@@ -37,7 +37,8 @@ export function TripletsCell({ params, galleries, onChange }: { params: CellPara
   const shown = inspection && inspection.gallery === gallery ? inspection : null;
   const rows = useMemo(() => {
     if (!shown) return [];
-    const kept = shown.triplets.filter((t) => params.filter === 'all' || (params.filter === 'wrong') !== t.correct);
+    // Sampled triplets can repeat: each keeps its position as its identity.
+    const kept = shown.triplets.map((t, index) => ({ ...t, index })).filter((t) => params.filter === 'all' || (params.filter === 'wrong') !== t.correct);
     // Wrong ones by how sure the mistake was (most negative margin first); right ones by how close the call was.
     return [...kept].sort((a, b) => (params.sort === 'margin' ? a.margin - b.margin : b.margin - a.margin));
   }, [shown, params.filter, params.sort]);
@@ -72,7 +73,7 @@ export function TripletsCell({ params, galleries, onChange }: { params: CellPara
       {shown && gallery && (
         <div data-testid="triplets" data-gallery={shown.gallery}>
           {rows.slice(0, SHOWN).map((t) => (
-            <TripletRow key={`${t.anchor}|${t.positive}|${t.negative}`} gallery={gallery} triplet={t} labelOf={labelOf} />
+            <TripletRow key={t.index} gallery={gallery} triplet={t} labelOf={labelOf} />
           ))}
           {rows.length > SHOWN && <p className="muted">and {(rows.length - SHOWN).toLocaleString()} more</p>}
         </div>
