@@ -10,11 +10,14 @@
  *                           `--run` builds galleries
  * The run summaries and metric curves are fixture values, chosen to be distinguishable, not measurements.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { createGallery, embeddingMatrix, saveGallery, type FaceRecord } from '@feenet/clustering';
 import { DEFAULT_TRAIN_CONFIG, buildFeenet, faceApiFeatureDim, openRunEmbedder, saveLayersModel } from '@feenet/feenet';
+import { type RunningServer, launchChromium, startWorkbench } from './harness';
 import { EXPRESSION_PROTOTYPES, SeededRandom, randomIdentity, randomPose, renderFace, sampleExpression } from '@feenet/datasets';
 import { selectBackend } from '@feenet/tfjs-runtime';
 
@@ -152,4 +155,36 @@ export async function buildFixture(root: string): Promise<Fixture> {
   await saveGallery(perfDir, createGallery(perfFaces, embeddingMatrix(vectors, 16), { runId: 'fixture-a' }));
 
   return { root, data, experiments, smallGallery: 'experiments/fixture-a/test-gallery', perfGallery: 'data/galleries/perf-22k', perfFaces: PERF_FACES, bundledGallery: 'data/galleries/bundled' };
+}
+
+/** The fixture served by the production build and opened in Chromium: what the e2e suite and the bench share. */
+export interface OpenWorkbench {
+  readonly fixture: Fixture;
+  readonly server: RunningServer;
+  readonly browser: Browser;
+  readonly page: Page;
+  /** Uncaught errors in the page, in order. */
+  readonly pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openFixtureWorkbench(name: string): Promise<OpenWorkbench> {
+  const fixture = await buildFixture(mkdtempSync(path.join(tmpdir(), `feenet-workbench-${name}-`)));
+  const server = await startWorkbench({ WORKBENCH_DATA_ROOT: fixture.data, WORKBENCH_EXPERIMENTS_ROOT: fixture.experiments, WORKBENCH_MODELS_ROOT: MODELS_ROOT });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return {
+    fixture,
+    server,
+    browser,
+    page,
+    pageErrors,
+    async close() {
+      await browser.close();
+      await server.stop();
+      rmSync(fixture.root, { recursive: true, force: true });
+    },
+  };
 }

@@ -3,34 +3,25 @@
  * build — UMAP projection to a map on screen, the map's time to interactive, hover hit-testing, K-Means at
  * K = 100 from the slider. Figures are printed; only what must hold for them to mean anything is asserted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MODELS_ROOT, type Fixture, buildFixture } from './fixture';
-import { type RunningServer, launchChromium, setSlider, startWorkbench } from './harness';
+import { type Fixture, type OpenWorkbench, openFixtureWorkbench } from './fixture';
+import { setSlider } from './harness';
 
 let fixture: Fixture;
-let server: RunningServer;
-let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
+let workbench: OpenWorkbench;
 
 beforeAll(async () => {
-  fixture = await buildFixture(mkdtempSync(path.join(tmpdir(), 'feenet-workbench-bench-')));
-  server = await startWorkbench({ WORKBENCH_DATA_ROOT: fixture.data, WORKBENCH_EXPERIMENTS_ROOT: fixture.experiments, WORKBENCH_MODELS_ROOT: MODELS_ROOT });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(server.url);
+  workbench = await openFixtureWorkbench('bench');
+  ({ fixture, page, pageErrors } = workbench);
+  await page.goto(workbench.server.url);
   await page.waitForURL(/\/notebooks\/starter$/);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (fixture) rmSync(fixture.root, { recursive: true, force: true });
+  await workbench?.close();
 });
 
 const cell = (kind: string) => page.locator(`[data-testid=cell-${kind}]`).first();

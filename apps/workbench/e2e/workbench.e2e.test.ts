@@ -4,37 +4,30 @@
  * runs, look at the map, move K, name a cluster, reload, search by photo. Speed figures are `workbench:bench`'s
  * (speed.bench.ts).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLED_RUN, MODELS_ROOT, type Fixture, buildFixture } from './fixture';
-import { type RunningServer, launchChromium, setSlider, startWorkbench } from './harness';
+import { BUNDLED_RUN, type Fixture, type OpenWorkbench, openFixtureWorkbench } from './fixture';
+import { type RunningServer, setSlider } from './harness';
 
 const QUERY_PHOTO = path.resolve(__dirname, '../../../node_modules/@vladmandic/face-api/demo/sample1.jpg');
 
 let fixture: Fixture;
 let server: RunningServer;
-let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
+let workbench: OpenWorkbench;
 
 beforeAll(async () => {
-  const root = mkdtempSync(path.join(tmpdir(), 'feenet-workbench-e2e-'));
-  fixture = await buildFixture(root);
-  server = await startWorkbench({ WORKBENCH_DATA_ROOT: fixture.data, WORKBENCH_EXPERIMENTS_ROOT: fixture.experiments, WORKBENCH_MODELS_ROOT: MODELS_ROOT });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  workbench = await openFixtureWorkbench('e2e');
+  ({ fixture, server, page, pageErrors } = workbench);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (fixture) rmSync(fixture.root, { recursive: true, force: true });
+  await workbench?.close();
 });
 
 const cell = (kind: string) => page.locator(`[data-testid=cell-${kind}]`).first();

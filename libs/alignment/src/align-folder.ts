@@ -1,10 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '@feenet/tfjs-runtime';
 import { createAligner, type AlignerOptions, type FoundBy, type StageTimings } from './aligner';
 import { alignFileToCrops, type AlignFileResult } from './align-file';
 import type { WorkerReply, WorkerRequest } from './align-worker';
@@ -201,22 +200,9 @@ async function listFiles(root: string, exclude: string): Promise<SourceFile[]> {
   return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
 }
 
-/**
- * Under tsx (CLI, vitest) the worker is a .ts file. Node 20 ignores loader hooks for a worker's entry file,
- * so the worker starts from a small CommonJS bootstrap that registers tsx's require hook and then requires
- * the .ts entry; TSX_TSCONFIG_PATH gives it the tsconfig `paths` that resolve `@feenet/*` from any cwd.
- */
+/** A worker thread running `align-worker.ts` (or its built .js): one tfjs wasm instance, so one core, each. */
 export function spawnAlignWorker(): Worker {
-  const selfUrl = import.meta.url;
-  if (!selfUrl.endsWith('.ts')) return new Worker(new URL('./align-worker.js', selfUrl));
-  const entry = fileURLToPath(new URL('./align-worker.ts', selfUrl));
-  const tsxApi = createRequire(selfUrl).resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsxApi)}).register();\nrequire(${JSON.stringify(entry)});`;
-  return new Worker(bootstrap, {
-    eval: true,
-    execArgv: [],
-    env: { ...process.env, TSX_TSCONFIG_PATH: process.env['TSX_TSCONFIG_PATH'] ?? fileURLToPath(new URL('../tsconfig.json', selfUrl)) },
-  });
+  return startWorkerThread(new URL('./align-worker.ts', import.meta.url));
 }
 
 async function runPool(
