@@ -2,8 +2,7 @@
 // Usage: nx run clustering:bench [-- --quick] [-- --skip-umap] [-- --skip-1m-kmeans]
 //   --quick uses 2,000 / 50,000 points for development; the targets refer to the full sizes.
 import { parseArgs } from 'node:util';
-import { ExactIndex, kMeans, projectEmbeddings, rowOf, seededRandom } from '../src/index';
-import type { EmbeddingMatrix } from '../src/index';
+import { ExactIndex, kMeans, projectEmbeddings, rowOf, seededRandom, type EmbeddingMatrix } from '../src/index';
 import { cpus } from 'node:os';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, 'skip-1m-kmeans': { type: 'boolean' }, 'skip-umap': { type: 'boolean' } } });

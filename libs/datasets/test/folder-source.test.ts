@@ -6,8 +6,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FaceAligner } from '../src/folder/face-aligner';
 import { DEFAULT_FOLDER_OPTIONS, prepareFolderDataset, scanLabelledFolder, validateFolderOptions, type FolderSourceOptions } from '../src/folder/folder-source';
-import { readDataset } from '../src/store';
-import type { Dataset } from '../src/store';
+import { readDataset, type Dataset } from '../src/store';
 
 // FER2013 is research data kept outside the repository: read it from ../shared, relative to the repo root.
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));

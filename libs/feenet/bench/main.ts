@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
+import { describeBackend, selectBackend, startWorkerThread } from '@feenet/tfjs-runtime';
 import type { Triplet } from '@feenet/datasets';
 import { modelToOnnx } from '../src/export/onnx-graph';
 import { createOnnxEngine, createTfjsEngine, defaultOnnxBatchSize, loadOnnxRuntime, type EmbeddingEngine } from '../src/inference/engine';
@@ -33,7 +33,6 @@ import { ReplicaPool } from '../src/training/data-parallel';
 import type { FaceInputs } from '../src/training/face-inputs';
 import { trainStep } from '../src/training/step-runner';
 import { PAPER_OBJECTIVE } from '../src/training/triplet-loss';
-import { startWorkerThread } from '@feenet/tfjs-runtime';
 import type { InferenceWorkerReply, InferenceWorkerRequest } from './tfjs-inference-worker';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

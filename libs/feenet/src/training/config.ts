@@ -7,8 +7,7 @@ import { z } from 'zod';
 import type { BackendName } from '@feenet/tfjs-runtime';
 import { BACKBONE_TRAINING, BACKBONES, backboneOf, isBackboneName, type BackboneName } from '../model/feenet';
 import { ALIGNED_INNER_FACE, faceRegionFromText, faceRegionProblem, NAMED_FACE_REGIONS, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
-import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions } from '@feenet/datasets';
-import { DEFAULT_FOLDER_OPTIONS, validateFolderOptions, type FolderSourceOptions } from '@feenet/datasets';
+import { DEFAULT_SYNTHETIC_OPTIONS, type SyntheticOptions, DEFAULT_FOLDER_OPTIONS, validateFolderOptions, type FolderSourceOptions } from '@feenet/datasets';
 
 export type DatasetConfig =
   /** Generated on demand under `root` when missing (the embedded default). */

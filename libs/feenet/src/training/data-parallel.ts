@@ -14,9 +14,8 @@
  * variances, which leaves out the spread between the shares' means.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName } from '@feenet/tfjs-runtime';
+import { type BackendName, startWorkerThread } from '@feenet/tfjs-runtime';
 import type { Triplet } from '@feenet/datasets';
-import { startWorkerThread } from '@feenet/tfjs-runtime';
 import { gatherValues, type FaceInputs } from './face-inputs';
 import { WeightLayout } from './replica-step';
 import { batchLabels, type FaceLabels, type TripletObjective } from './triplet-loss';

@@ -4,8 +4,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Dataset } from '@feenet/datasets';
-import type { FaceRecord } from '@feenet/datasets';
+import type { Dataset, FaceRecord } from '@feenet/datasets';
 import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { faceApiFeatureTable, faceApiFeatureTableWith } from '../inputs/feature-cache';
 import { readFaceImages } from '../inputs/face-images';

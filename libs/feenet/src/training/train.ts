@@ -5,16 +5,12 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend, type BackendReport } from '@feenet/tfjs-runtime';
-import { datasetExists, readDataset, type Dataset } from '@feenet/datasets';
-import { generateSyntheticDataset, syntheticSettings } from '@feenet/datasets';
-import { ensureFolderDataset } from '@feenet/datasets';
-import type { FaceRecord, Split, Triplet } from '@feenet/datasets';
+import { datasetExists, readDataset, type Dataset, generateSyntheticDataset, syntheticSettings, ensureFolderDataset, type FaceRecord, type Split, type Triplet, SeededRandom } from '@feenet/datasets';
 import { faceApiExpressionWeights } from '../backbones/faceapi';
 import { ExpressionNet } from '../backbones/faceapi-expression-net';
 import { embed } from '../model/embed';
 import { backboneOf, buildFeenet, countParameters, loadWeightsByName, modelSpecOf } from '../model/feenet';
 import { loadLayersModel } from '../model/persistence';
-import { SeededRandom } from '@feenet/datasets';
 import { inputRegionOf, resolveWorkers, validateConfig, type TrainConfig } from './config';
 import { ReplicaPool } from './data-parallel';
 import type { FaceLabels, TripletObjective } from './triplet-loss';
