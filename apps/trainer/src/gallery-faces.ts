@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createAligner, createAlignerPool, type Aligner, type AlignedFace, type FaceApiDetectorModel, type FoundBy } from '@feenet/alignment';
-import { Experiment, ENGINES, openRunEmbedder, type EnginePreference, type RunEmbedder } from '@feenet/feenet';
+import { Experiment } from '@feenet/feenet';
+import { ENGINES, openRunEmbedder, type EnginePreference, type RunEmbedder } from '@feenet/inference';
 import { padTightFace, type RgbFace } from '@feenet/datasets';
 import {
   type ContactSheetEntry,

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_TRAIN_CONFIG, PRESETS, TRAIN_CONFIG_FLAGS, mergeConfig, trainConfigFromFlags, validateConfig, type TrainConfig } from '@feenet/feenet';
+import { DEFAULT_TRAIN_CONFIG, PRESETS, TRAIN_CONFIG_FLAGS, TRAIN_CONFIG_SWITCHES, mergeConfig, trainConfigFromFlags, validateConfig, type TrainConfig } from '@feenet/feenet';
 import { DEFAULT_FOLDER_OPTIONS, DEFAULT_SYNTHETIC_OPTIONS, datasetExists, folderSettings, type FolderSourceOptions } from '@feenet/datasets';
-import { UsageError, booleanFlag, detectorFlag, numberFlag, stringFlag, type FlagValue } from './cli-args';
+import { UsageError, booleanFlag, detectorFlag, flagKinds, numberFlag, stringFlag, type FlagValue } from './cli-args';
 
 /** Flags that resize the embedded synthetic dataset. */
 const SYNTHETIC_FLAGS = {
@@ -21,8 +21,13 @@ export const SYNTHETIC_HELP = `${Object.keys(SYNTHETIC_FLAGS).map((f) => `--${f}
 export const FOLDER_HELP = `--root <dir> ${FOLDER_FLAGS.filter((f) => f !== 'root').map((f) => `--${f}`).join(' ')}`;
 
 /** Flags of the command itself and of the dataset; every other flag is a config field's (TRAIN_CONFIG_FIELDS). */
-const COMMAND_FLAGS = ['preset', 'config', 'dataset', 'resume', 'help', 'train-triplets', 'test-triplets', 'validation-triplets'];
-export const TRAIN_FLAGS = [...COMMAND_FLAGS, ...TRAIN_CONFIG_FLAGS.keys(), ...Object.keys(SYNTHETIC_FLAGS), ...FOLDER_FLAGS];
+const COMMAND_FLAGS = ['preset', 'config', 'dataset', 'resume', 'train-triplets', 'test-triplets', 'validation-triplets'];
+const SWITCHES = [...TRAIN_CONFIG_SWITCHES, 'aligned'];
+/** Every flag of trainer:train and trainer:describe, each a value or a switch. */
+export const TRAIN_FLAG_KINDS = flagKinds(
+  [...COMMAND_FLAGS, ...TRAIN_CONFIG_FLAGS.keys(), ...Object.keys(SYNTHETIC_FLAGS), ...FOLDER_FLAGS].filter((f) => !SWITCHES.includes(f)),
+  SWITCHES,
+);
 
 /** Folder settings from flags over a base (a config file's, or the defaults). */
 function folderFromFlags(flags: Map<string, FlagValue>, base: Omit<FolderSourceOptions, 'root'>, root: string): { root: string; folder: Omit<FolderSourceOptions, 'root'> } {
@@ -62,9 +67,6 @@ export function defaultFolderOut(root: string, folder: Omit<FolderSourceOptions,
 }
 
 export function buildTrainConfig(flags: Map<string, FlagValue>): TrainConfig {
-  for (const name of flags.keys()) {
-    if (!TRAIN_FLAGS.includes(name)) throw new UsageError(`unknown flag --${name}; known: ${TRAIN_FLAGS.map((f) => `--${f}`).join(' ')}`);
-  }
   const presetName = stringFlag(flags, 'preset') ?? 'default';
   const preset = PRESETS[presetName];
   if (!preset) throw new UsageError(`unknown preset "${presetName}"; known: ${Object.keys(PRESETS).join(', ')}`);

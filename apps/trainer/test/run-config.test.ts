@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALIGNED_FACE_BOX, ALIGNED_INNER_FACE, DEFAULT_TRAIN_CONFIG, FACEAPI_FACE_BOX, TRAIN_CONFIG_FIELDS, TRAIN_CONFIG_FLAGS, WHOLE_IMAGE, inputRegionOf, mergeConfig, trainConfigHelp, validateConfig } from '@feenet/feenet';
 import { parseFlags, UsageError } from '../src/cli-args';
-import { buildTrainConfig } from '../src/run-config';
+import { buildTrainConfig, TRAIN_FLAG_KINDS } from '../src/run-config';
 
-const configOf = (...argv: string[]) => buildTrainConfig(parseFlags(argv).flags);
+const configOf = (...argv: string[]) => buildTrainConfig(parseFlags(argv, TRAIN_FLAG_KINDS).flags);
 
 describe('--input-region', () => {
   it("defaults to each backbone's own region: face-api's box for faceapi, the whole crop for B0", () => {
@@ -79,12 +79,15 @@ describe('one schema: flags, help and validation', () => {
   });
 
   it('reads each flag as its field says, and refuses what does not fit before training', () => {
-    const c = configOf('--workers', 'auto', '--steps-per-epoch', 'all', '--embedding-batch-norm', '--zero-init-residual', 'false', '--learning-rate', '3e-3', '--backbone-training', 'fine-tune');
+    const c = configOf('--workers', 'auto', '--steps-per-epoch', 'all', '--embedding-batch-norm', '--no-zero-init-residual', '--learning-rate', '3e-3', '--backbone-training', 'fine-tune');
     expect(c).toMatchObject({ workers: 'auto', stepsPerEpoch: null, embeddingBatchNorm: true, zeroInitResidual: false, learningRate: 3e-3, backboneTraining: 'fine-tune' });
     expect(() => configOf('--epochs', 'many')).toThrow(/--epochs needs a number/);
     expect(() => configOf('--epochs', '0')).toThrow(/epochs must be a positive integer, got 0/);
     expect(() => configOf('--backbone', 'resnet')).toThrow(/backbone is not one of efficientnet-b0, faceapi/);
     expect(() => configOf('--epoch', '3')).toThrow(/unknown flag --epoch/);
+    expect(() => configOf('--epochs')).toThrow(/--epochs needs a value/);
+    expect(() => configOf('--embedding-batch-norm=yes')).toThrow(/--embedding-batch-norm is a switch: --embedding-batch-norm or --no-embedding-batch-norm/);
+    expect(() => configOf('--embedding-batch-norm', 'true')).toThrow(/unexpected argument "true"/);
     expect(() => configOf('--backbone', 'efficientnet-b0', '--backbone-training', 'fine-tune')).toThrow(/fine-tune applies to the faceapi backbone/);
   });
 });

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import { createAligner, type Aligner } from '@feenet/alignment';
-import { openRunEmbedder, type RunEmbedder } from '@feenet/feenet';
+import { openRunEmbedder, type RunEmbedder } from '@feenet/inference';
 import {
   ExactIndex,
   type Gallery,

@@ -3,7 +3,7 @@
  * 224×224 PNG crops plus manifest.jsonl. A thin shell over `alignFolder`; rerun to resume.
  */
 import { alignFolder, type AlignFolderProgress, type AlignFolderSummary, type FaceApiDetectorModel } from '@feenet/alignment';
-import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
+import { booleanFlag, flagKinds, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 
 const HELP = `usage: nx run trainer:align --input <dir> --output <dir> [options]
 
@@ -15,8 +15,10 @@ const HELP = `usage: nx run trainer:align --input <dir> --output <dir> [options]
   --min-confidence <p>   detection score threshold (default 0.5)
   --retry-failed         redo files an earlier run recorded as failures`;
 
+const FLAGS = flagKinds(['input', 'output', 'workers', 'size', 'min-confidence', 'detector'], ['retry-failed']);
+
 export async function run(argv: string[]): Promise<void> {
-  const flags = parseCommandFlags(argv, HELP);
+  const flags = parseCommandFlags(argv, HELP, FLAGS);
   if (!flags) return;
   const input = requiredStringFlag(flags, 'input');
   const output = requiredStringFlag(flags, 'output');

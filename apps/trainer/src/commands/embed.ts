@@ -11,7 +11,7 @@ import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { createGallery, embeddingMatrix, loadGallery, saveGallery, type FaceRecord } from '@feenet/clustering';
-import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
+import { booleanFlag, flagKinds, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import {
   DEFAULT_EXPERIMENTS_DIR,
   alignerFlags,
@@ -51,10 +51,10 @@ const HELP = `usage: nx run trainer:embed --images <dir> [--run <run-id>] [optio
   --experiments-dir <dir>     default experiments
   --force                     rebuild the gallery even if it exists`;
 
-const FLAGS = [
-  'run', 'images', 'out', 'keep-all', 'aligned', 'pad', 'person-from', 'label-from', 'detector', 'min-confidence',
-  'engine', 'experiments-dir', 'force', 'workers', 'help',
-];
+const FLAGS = flagKinds(
+  ['run', 'images', 'out', 'pad', 'person-from', 'label-from', 'detector', 'min-confidence', 'engine', 'experiments-dir', 'workers'],
+  ['keep-all', 'aligned', 'force'],
+);
 
 export const EMBED_LOG = 'embed-log.jsonl';
 const FACES_DIR = 'faces';

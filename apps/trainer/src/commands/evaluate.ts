@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { identityInvariance, loadGallery, twoClassTripletAccuracy } from '@feenet/clustering';
 import { evaluateExperiment, Experiment, listExperiments } from '@feenet/feenet';
-import { parseFlags, stringFlag, UsageError, type FlagValue } from '../cli-args';
+import { flagKinds, parseFlags, stringFlag, UsageError, type FlagValue } from '../cli-args';
 import { DEFAULT_EXPERIMENTS_DIR, runDirOf } from '../gallery-faces';
 import { percent, ProgressLine } from '../progress';
 import { run as embed } from './embed';
@@ -27,8 +27,10 @@ const HELP = `usage: nx run trainer:evaluate --run <run-id> [--faces <dir> --lab
   --out <dir>                 gallery folder (default experiments/<run>/galleries/eval-<folder name>)
   --experiments-dir <dir>     default experiments`;
 
+const FLAGS = flagKinds(['run', 'faces', 'label-from', 'person-from', 'triplets', 'seed', 'out', 'experiments-dir', 'detector', 'min-confidence', 'engine', 'pad'], ['aligned']);
+
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseFlags(argv);
+  const { flags } = parseFlags(argv, FLAGS);
   if (flags.has('help')) return void console.log(HELP);
   if (flags.has('faces')) return evaluateOnFolder(flags);
   const experimentsDir = stringFlag(flags, 'experiments-dir') ?? DEFAULT_EXPERIMENTS_DIR;
@@ -70,7 +72,7 @@ async function evaluateOnFolder(flags: Map<string, FlagValue>): Promise<void> {
   // Every face found counts (--keep-all): the figure is about the embedding, not the quality filter.
   const passOn = ['aligned', 'pad', 'detector', 'min-confidence', 'engine'].flatMap((name) => {
     const v = flags.get(name);
-    return v === undefined ? [] : v === true ? [`--${name}`] : [`--${name}`, String(v)];
+    return v === undefined ? [] : typeof v === 'boolean' ? [v ? `--${name}` : `--no-${name}`] : [`--${name}`, v];
   });
   await embed([...(runArg ? ['--run', runArg] : []), '--images', faces, '--out', out, '--experiments-dir', experimentsDir, '--label-from', 'folder',
     '--person-from', stringFlag(flags, 'person-from') ?? 'none', '--keep-all', ...passOn]);

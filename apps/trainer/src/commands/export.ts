@@ -6,10 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { createOnnxEngine, embed, exportRunToOnnx, loadLayersModel, loadOnnxRuntime, tfjsModelDir } from '@feenet/feenet';
+import { embed, loadLayersModel } from '@feenet/feenet';
+import { createOnnxEngine, exportRunToOnnx, loadOnnxRuntime, tfjsModelDir } from '@feenet/inference';
 import { EXPRESSION_PROTOTYPES, randomIdentity, randomPose, renderFace, sampleExpression, SeededRandom } from '@feenet/datasets';
 import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
-import { booleanFlag, parseFlags, stringFlag, UsageError } from '../cli-args';
+import { booleanFlag, flagKinds, parseCommandFlags, stringFlag, UsageError } from '../cli-args';
 
 const FORMATS = ['onnx'] as const;
 const VERIFY_TOLERANCE = 1e-4;
@@ -38,15 +39,25 @@ function resolveRun(runFlag: string, experimentsDir: string): string {
   return dir;
 }
 
+const HELP = `usage: nx run trainer:export --run <run-id> [--format onnx] [--experiments-dir experiments] [--out file] [--no-verify]
+
+  --run <id|dir>            the run whose model/ is exported
+  --format onnx             the only format (ONNX opset 17)
+  --out <file>              default <run>/model.onnx
+  --no-verify               skip the onnxruntime-vs-tfjs comparison`;
+
+const FLAGS = flagKinds(['run', 'format', 'experiments-dir', 'out'], ['verify']);
+
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseFlags(argv);
+  const flags = parseCommandFlags(argv, HELP, FLAGS);
+  if (!flags) return;
   const runFlag = stringFlag(flags, 'run');
   if (!runFlag) throw new UsageError('--run <run-id> is required');
   const format = stringFlag(flags, 'format') ?? 'onnx';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of: ${FORMATS.join(', ')} (got "${format}")`);
   const experimentsDir = stringFlag(flags, 'experiments-dir') ?? 'experiments';
   const runDir = resolveRun(runFlag, experimentsDir);
-  const verify = !booleanFlag(flags, 'no-verify');
+  const verify = booleanFlag(flags, 'verify', true);
 
   console.log(describeBackend(await selectBackend()));
   const out = stringFlag(flags, 'out');

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createAligner } from '@feenet/alignment';
 import { DEFAULT_FEC_OPTIONS, DEFAULT_FOLDER_OPTIONS, prepareFecDataset, prepareFolderDataset, tripletsPerType, validateFolderOptions, type FaceAligner, type FecPrepareSummary, type FolderPrepareSummary, type FolderSourceOptions } from '@feenet/datasets';
-import { booleanFlag, detectorFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, type FlagValue, parseCommandFlags } from '../cli-args';
+import { booleanFlag, detectorFlag, flagKinds, numberFlag, requiredStringFlag, stringFlag, UsageError, type FlagValue, parseCommandFlags } from '../cli-args';
 import { bar, duration, ProgressLine } from '../progress';
 
 const HELP = `usage:
@@ -41,6 +41,12 @@ Labelled folders (<root>/<label>/<image> or <root>/<split>/<label>/<image>):
 
 const FEC_FLAGS = ['source', 'csv', 'test-csv', 'out', 'min-agreement', 'margin', 'size', 'validation-share', 'cache', 'concurrency', 'per-host-rate', 'timeout-ms', 'retries', 'retry-dead', 'detector', 'seed', 'help'];
 const FOLDER_FLAGS = ['source', 'root', 'out', 'labels-csv', 'aligned', 'image-size', 'pad', 'max-faces-per-label', 'limit', 'train-triplets', 'validation-triplets', 'test-triplets', 'validation-share', 'same-person-pairs', 'seed', 'detector', 'help'];
+const SWITCHES = ['retry-dead', 'aligned', 'same-person-pairs'];
+/** Both sources' flags; each source then refuses the other's. */
+const FLAGS = flagKinds(
+  [...new Set([...FEC_FLAGS, ...FOLDER_FLAGS])].filter((f) => f !== 'help' && !SWITCHES.includes(f)),
+  SWITCHES,
+);
 
 function checkFlags(flags: Map<string, FlagValue>, known: string[], source: string): void {
   for (const name of flags.keys()) if (!known.includes(name)) throw new UsageError(`--${name} does not apply to --source ${source}\n\n${HELP}`);
@@ -83,7 +89,7 @@ function interruptible(progress: ProgressLine): { signal: AbortSignal; release: 
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const flags = parseCommandFlags(argv, HELP);
+  const flags = parseCommandFlags(argv, HELP, FLAGS);
   if (!flags) return;
   const source = requiredStringFlag(flags, 'source');
   if (source === 'fec') return prepareFec(flags);

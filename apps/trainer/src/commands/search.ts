@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_TAXONOMY_DB, ExactIndex, findSimilarFaces, rowsWhere, writeContactSheet } from '@feenet/clustering';
-import { booleanFlag, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
+import { booleanFlag, flagKinds, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import {
   DEFAULT_EXPERIMENTS_DIR,
   enginePreference,
@@ -40,7 +40,7 @@ const HELP = `usage: nx run trainer:search --gallery <dir> --query <image> [opti
   --aligned                 the query is already a face crop (no detection); --pad <share> as for embed
   --detector <name>, --min-confidence <p>, --engine <name>, --experiments-dir <dir>   as for embed`;
 
-const FLAGS = ['gallery', 'query', 'run', 'k', 'person', 'tag', 'db', 'out', 'aligned', 'pad', 'detector', 'min-confidence', 'engine', 'experiments-dir', 'help'];
+const FLAGS = flagKinds(['gallery', 'query', 'run', 'k', 'person', 'tag', 'db', 'out', 'pad', 'detector', 'min-confidence', 'engine', 'experiments-dir'], ['aligned']);
 
 export async function run(argv: string[]): Promise<void> {
   const flags = parseCommandFlags(argv, HELP, FLAGS);

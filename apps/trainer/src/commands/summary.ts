@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { summarisePerson, writeContactSheet } from '@feenet/clustering';
-import { numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
+import { flagKinds, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import { fileNameOf, imageSize, openGallery, sheetEntries } from '../gallery-faces';
 
 const HELP = `usage: nx run trainer:summary --gallery <dir> [--person <name>] [options]
@@ -16,7 +16,7 @@ const HELP = `usage: nx run trainer:summary --gallery <dir> [--person <name>] [o
   --seed <n>          K-Means seed (default 1)
   --out <file.png>    contact sheet (default <gallery>/summary-<person>.png)`;
 
-const FLAGS = ['gallery', 'person', 'k', 'seed', 'out', 'help'];
+const FLAGS = flagKinds(['gallery', 'person', 'k', 'seed', 'out']);
 
 export async function run(argv: string[]): Promise<void> {
   const flags = parseCommandFlags(argv, HELP, FLAGS);

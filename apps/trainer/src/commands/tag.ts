@@ -30,7 +30,7 @@ import {
   projectGallery,
   taxonomyExport,
 } from '@feenet/clustering';
-import { booleanFlag, numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError, type FlagValue } from '../cli-args';
+import { booleanFlag, flagKinds, numberFlag, parseFlags, requiredStringFlag, stringFlag, UsageError, type FlagValue } from '../cli-args';
 import { faceCaption, fileNameOf, imageSize, openGallery, openTaxonomy, sheetEntries, writeGroupRowsSheet } from '../gallery-faces';
 
 type Flags = Map<string, FlagValue>;
@@ -73,6 +73,12 @@ const FLAGS: Record<Subcommand, string[]> = {
   delete: ['id', 'with-children'],
   export: ['out', 'map', 'k', 'seed'],
 };
+const SWITCHES = ['with-children', 'map'];
+/** Every subcommand's flags; each subcommand then refuses the others'. */
+const ALL_FLAGS = flagKinds(
+  [...new Set(['gallery', 'db', ...Object.values(FLAGS).flat()])].filter((f) => !SWITCHES.includes(f)),
+  SWITCHES,
+);
 const NEEDS_GALLERY: readonly Subcommand[] = ['clusters', 'create', 'apply', 'export'];
 const CLUSTERS_PER_SHEET = 20;
 
@@ -110,7 +116,7 @@ function labelMix(gallery: Gallery, rows: ArrayLike<number>, top = 3): string {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, positional } = parseFlags(argv);
+  const { flags, positional } = parseFlags(argv, ALL_FLAGS, { positionals: true });
   const name = positional[0];
   if (flags.has('help') || name === 'help') {
     console.log(HELP);

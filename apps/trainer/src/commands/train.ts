@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Experiment, listExperiments, NonFiniteLossError, PRESETS, train, trainConfigHelp, TrainingStopped, type TrainEvent } from '@feenet/feenet';
 import { createGallery, embeddingMatrix, saveGallery } from '@feenet/clustering';
 import { parseFlags, UsageError } from '../cli-args';
-import { buildTrainConfig, FOLDER_HELP, SYNTHETIC_HELP } from '../run-config';
+import { buildTrainConfig, FOLDER_HELP, SYNTHETIC_HELP, TRAIN_FLAG_KINDS } from '../run-config';
 import { bar, duration, percent, ProgressLine } from '../progress';
 
 export function reportTrainEvents(progress: ProgressLine): (e: TrainEvent) => void {
@@ -43,8 +43,13 @@ function findResumable(experimentsDir: string, runId: string | true): Experiment
   return candidate;
 }
 
+/** `--resume` alone means the newest unfinished run; parseArgs has no optional values, so it becomes `--resume=`. */
+function withBareResume(argv: readonly string[]): string[] {
+  return argv.map((arg, i) => (arg === '--resume' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? '--resume=' : arg));
+}
+
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseFlags(argv);
+  const { flags } = parseFlags(withBareResume(argv), TRAIN_FLAG_KINDS);
   if (flags.has('help')) {
     console.log(
       [
@@ -60,7 +65,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const resumeFlag = flags.get('resume');
   const config = buildTrainConfig(new Map([...flags].filter(([k]) => k !== 'resume')));
-  const resume = resumeFlag === undefined ? undefined : findResumable(config.experimentsDir, resumeFlag === true ? true : String(resumeFlag));
+  const resume = resumeFlag === undefined ? undefined : findResumable(config.experimentsDir, resumeFlag === '' ? true : String(resumeFlag));
 
   const progress = new ProgressLine();
   const controller = new AbortController();

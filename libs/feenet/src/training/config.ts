@@ -244,6 +244,9 @@ export const TRAIN_CONFIG_FLAGS: ReadonlyMap<string, keyof Fields> = new Map(
   (Object.entries(TRAIN_CONFIG_FIELDS) as [keyof Fields, FieldSpec][]).filter(([, f]) => f.flag).map(([k]) => [kebab(k), k]),
 );
 
+/** The flags that are switches (`--name`, `--no-name`); every other flag takes a value. */
+export const TRAIN_CONFIG_SWITCHES: readonly string[] = [...TRAIN_CONFIG_FLAGS].filter(([, field]) => (TRAIN_CONFIG_FIELDS[field] as FieldSpec).flag === 'boolean').map(([flag]) => flag);
+
 /** The config fields the given flags set, each read as its schema entry says; the values are validated with the whole config. */
 export function trainConfigFromFlags(flags: ReadonlyMap<string, string | boolean>): Partial<TrainConfig> {
   const out: Record<string, unknown> = {};
@@ -252,8 +255,8 @@ export function trainConfigFromFlags(flags: ReadonlyMap<string, string | boolean
     if (raw === undefined) continue;
     const kind = (TRAIN_CONFIG_FIELDS[field] as FieldSpec).flag!;
     if (kind === 'boolean') {
-      if (raw !== true && raw !== 'true' && raw !== 'false') throw new ConfigError(`--${flag} is a switch (or true/false), got "${raw}"`);
-      out[field] = raw !== 'false';
+      if (typeof raw !== 'boolean') throw new ConfigError(`--${flag} is a switch: --${flag} or --no-${flag}`);
+      out[field] = raw;
       continue;
     }
     if (typeof raw !== 'string') throw new ConfigError(`--${flag} needs a value`);

@@ -17,13 +17,24 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@feenet/tfjs-runtime';
-import { extractFaceApiFeatures, FACEAPI_EXTRACTORS, FACEAPI_FACE_BOX, FACEAPI_FEATURE_LAYOUT, FACEAPI_INPUT_SIZE, faceApiFeatureDim } from '../backbones/faceapi';
-import { regionInPixels, sameRegion, WHOLE_IMAGE, type FaceRegion } from '../inputs/face-region';
-import { inputRegionOf } from '../training/config';
-import type { ExpressionNet } from '../backbones/faceapi-expression-net';
 import type { RgbFace } from '@feenet/datasets';
-import { backboneOf, type BackboneName } from '../model/feenet';
-import { Experiment } from '../training/experiment';
+import {
+  Experiment,
+  backboneOf,
+  extractFaceApiFeatures,
+  faceApiFeatureDim,
+  inputRegionOf,
+  regionInPixels,
+  sameRegion,
+  FACEAPI_EXTRACTORS,
+  FACEAPI_FACE_BOX,
+  FACEAPI_FEATURE_LAYOUT,
+  FACEAPI_INPUT_SIZE,
+  WHOLE_IMAGE,
+  type BackboneName,
+  type ExpressionNet,
+  type FaceRegion,
+} from '@feenet/feenet';
 import { createEmbeddingEngine, type EmbeddingEngine, type EnginePreference } from './engine';
 
 export interface RunEmbedderOptions {

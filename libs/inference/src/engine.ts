@@ -17,10 +17,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '@feenet/tfjs-runtime';
-import { embed as tfjsEmbed } from '../model/embed';
-import { loadLayersModel } from '../model/persistence';
-import { onnxExportState, onnxModelPath, tfjsModelDir } from '../export/export-run';
-import { modelToOnnx } from '../export/onnx-graph';
+import { embed as tfjsEmbed, loadLayersModel } from '@feenet/feenet';
+import { onnxExportState, onnxModelPath, tfjsModelDir } from './export-run';
+import { modelToOnnx } from './onnx/model-to-onnx';
 
 export const ENGINES = ['onnxruntime', 'tfjs'] as const;
 export type EngineName = (typeof ENGINES)[number];

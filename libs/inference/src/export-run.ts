@@ -6,8 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { loadLayersModel } from '../model/persistence';
-import { modelToOnnx, type OnnxExportReport } from './onnx-graph';
+import { loadLayersModel } from '@feenet/feenet';
+import { modelToOnnx, type OnnxExportReport } from './onnx/model-to-onnx';
 
 export const ONNX_MODEL_FILE = 'model.onnx';
 

@@ -4,10 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '@feenet/tfjs-runtime';
-import { exportRunToOnnx, onnxModelPath, tfjsModelDir } from '../src/export/export-run';
-import { createEmbeddingEngine, type EmbeddingEngine } from '../src/inference/engine';
-import { buildFeenet } from '../src/model/feenet';
-import { saveLayersModel } from '../src/model/persistence';
+import { buildFeenet, saveLayersModel } from '@feenet/feenet';
+import { createEmbeddingEngine, exportRunToOnnx, onnxModelPath, tfjsModelDir, type EmbeddingEngine } from '../src/index';
 import { maxAbsDiff, perturbWeights, randomImages, randomiseBatchNorm, seedWeights } from './onnx-helpers';
 
 let tmp: string;

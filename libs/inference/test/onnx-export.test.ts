@@ -11,11 +11,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '@feenet/tfjs-runtime';
-import { exportRunToOnnx, onnxExportState, tfjsModelDir } from '../src/export/export-run';
-import { decodeOnnxModel, modelToOnnx, ONNX_OPSET, UnsupportedLayerError } from '../src/export/onnx-graph';
-import { embed } from '../src/model/embed';
-import { buildFeenet } from '../src/model/feenet';
-import { loadLayersModel, saveLayersModel } from '../src/model/persistence';
+import { buildFeenet, embed, loadLayersModel, saveLayersModel } from '@feenet/feenet';
+import { decodeOnnxModel, exportRunToOnnx, modelToOnnx, onnxExportState, tfjsModelDir, ONNX_OPSET, UnsupportedLayerError } from '../src/index';
 import { maxAbsDiff, perturbWeights, randomImages, randomiseBatchNorm, seedWeights } from './onnx-helpers';
 
 const require = createRequire(import.meta.url);

@@ -5,8 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { selectBackend } from '@feenet/tfjs-runtime';
-import { createTfjsEngine } from '../src/inference/engine';
-import { buildFeenet } from '../src/model/feenet';
+import { buildFeenet } from '@feenet/feenet';
+import { createTfjsEngine } from '../src/engine';
 
 export type InferenceWorkerRequest = { type: 'start'; size: number; batch: number; minSeconds: number } | { type: 'go' };
 export type InferenceWorkerReply = { type: 'ready'; backend: string } | { type: 'done'; items: number; seconds: number } | { type: 'error'; message: string };
