@@ -14,7 +14,7 @@ export default [
         {
           enforceBuildableLibDependency: false,
           allow: [],
-          // One-way arrows between libraries: runtime ← alignment ← datasets ← model ← inference; clustering stands alone.
+          // One-way arrows between libraries: runtime ← alignment ← datasets ← model ← inference; clustering (analysis) depends on no other library.
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
@@ -23,7 +23,7 @@ export default [
             { sourceTag: 'scope:vision', onlyDependOnLibsWithTags: ['scope:runtime', 'scope:wasm'] },
             { sourceTag: 'scope:datasets', onlyDependOnLibsWithTags: ['scope:vision', 'scope:runtime', 'scope:wasm'] },
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:datasets', 'scope:runtime', 'scope:wasm'] },
-            { sourceTag: 'scope:inference', onlyDependOnLibsWithTags: ['scope:model', 'scope:datasets', 'scope:runtime', 'scope:wasm'] },
+            { sourceTag: 'scope:inference', onlyDependOnLibsWithTags: ['scope:model', 'scope:datasets', 'scope:vision', 'scope:analysis', 'scope:runtime', 'scope:wasm'] },
             { sourceTag: 'scope:analysis', onlyDependOnLibsWithTags: ['scope:wasm'] },
           ],
         },

@@ -41,7 +41,7 @@ const PERSONS = 8;
 const FACES_PER_PERSON = 8;
 export const PERF_FACES = 22_000;
 
-function summary(runId: string, accuracy: number, byType: [number, number, number], wallSeconds: number) {
+function summary(runId: string, accuracy: number, byType: [number, number, number], wallSeconds: number, datasetRoot: string) {
   const types = { ONE_CLASS: byType[0], TWO_CLASS: byType[1], THREE_CLASS: byType[2] };
   const split = (shift: number) => ({
     accuracy: accuracy + shift,
@@ -52,7 +52,7 @@ function summary(runId: string, accuracy: number, byType: [number, number, numbe
   return {
     runId,
     status: 'completed',
-    dataset: { name: 'synthetic', source: 'synthetic', root: 'data/synthetic', faces: { train: 448, validation: 64, test: 64 }, triplets: { train: 2000, validation: 300, test: 300 } },
+    dataset: { name: 'synthetic', source: 'synthetic', root: datasetRoot, faces: { train: 448, validation: 64, test: 64 }, triplets: { train: 2000, validation: 300, test: 300 } },
     backbone: 'faceapi',
     backend: 'wasm (SIMD, 1 thread)',
     parameters: { total: 345391, trainable: 344080, backbone: 1311, head: 344080 },
@@ -81,11 +81,11 @@ function metrics(finalLoss: number): string {
   return `${lines.join('\n')}\n{"kind":"step","step":` /* a line torn by a killed run: must be skipped, not fatal */;
 }
 
-function writeRun(experiments: string, runId: string, accuracy: number, byType: [number, number, number], finalLoss: number): string {
+function writeRun(experiments: string, runId: string, accuracy: number, byType: [number, number, number], finalLoss: number, datasetRoot: string): string {
   const dir = path.join(experiments, runId);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...DEFAULT_TRAIN_CONFIG, runId, experimentsDir: experiments }, null, 2));
-  writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary(runId, accuracy, byType, 600 + accuracy * 100), null, 2));
+  writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary(runId, accuracy, byType, 600 + accuracy * 100, datasetRoot), null, 2));
   writeFileSync(path.join(dir, 'metrics.jsonl'), metrics(finalLoss));
   return dir;
 }
@@ -95,8 +95,9 @@ export async function buildFixture(root: string): Promise<Fixture> {
   const experiments = path.join(root, 'experiments');
   mkdirSync(data, { recursive: true });
 
-  const runA = writeRun(experiments, 'fixture-a', 0.78, [0.7, 0.86, 0.79], 0.12);
-  writeRun(experiments, 'fixture-b', 0.72, [0.66, 0.8, 0.7], 0.18);
+  const synthetic = path.join(data, 'synthetic');
+  const runA = writeRun(experiments, 'fixture-a', 0.78, [0.7, 0.86, 0.79], 0.12, synthetic);
+  writeRun(experiments, 'fixture-b', 0.72, [0.66, 0.8, 0.7], 0.18, synthetic);
 
   // The model: FEENet's faceapi head with identity feature statistics, seeded random weights.
   await selectBackend();
@@ -128,6 +129,16 @@ export async function buildFixture(root: string): Promise<Fixture> {
   const embeddings = await embedder.embedFaces(images);
   await embedder.dispose();
   const smallGallery = path.join(runA, 'test-gallery');
+  // The runs' rated test triplets (FEC's format): anchor and positive share a label, the negative is the odd one.
+  mkdirSync(synthetic, { recursive: true });
+  const types = ['ONE_CLASS', 'TWO_CLASS', 'THREE_CLASS'] as const;
+  const rated = Array.from({ length: 48 }, (_, i) => {
+    const a = faces[i % faces.length]!;
+    const p = faces.find((f, j) => j !== i % faces.length && f.label === a.label && f.person !== a.person) ?? faces[(i + 1) % faces.length]!;
+    const n = faces.find((f) => f.label !== a.label && f.person !== a.person)!;
+    return { anchor: a.id, positive: p.id, negative: n.id, type: types[i % 3], agreement: i % 2 ? 1 : 0.67, split: 'test' };
+  });
+  writeFileSync(path.join(synthetic, 'triplets.jsonl'), `${rated.map((t) => JSON.stringify(t)).join('\n')}\n{"anchor":"torn`);
   await saveGallery(smallGallery, createGallery(faces, embeddingMatrix(embeddings, 16), { runId: 'fixture-a' }));
 
   const bundled = await openRunEmbedder(path.join(MODELS_ROOT, BUNDLED_RUN), { prefer: 'auto' });

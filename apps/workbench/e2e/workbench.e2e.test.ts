@@ -4,7 +4,7 @@
  * runs, look at the map, move K, name a cluster, reload, search by photo. Speed figures are `workbench:bench`'s
  * (speed.bench.ts).
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_RUN, type Fixture, type OpenWorkbench, openFixtureWorkbench } from './fixture';
 import { type RunningServer, setSlider } from './harness';
 
-const QUERY_PHOTO = path.resolve(__dirname, '../../../node_modules/@vladmandic/face-api/demo/sample1.jpg');
+const DEMO_PHOTO = (i: number) => path.resolve(__dirname, `../../../node_modules/@vladmandic/face-api/demo/sample${i}.jpg`);
+const QUERY_PHOTO = DEMO_PHOTO(1);
 
 let fixture: Fixture;
 let server: RunningServer;
@@ -216,6 +217,22 @@ describe('workbench in Chromium', () => {
     expect(await triplets.first().locator('.predicted-odd').getAttribute('data-role')).toBe('negative');
   });
 
+  it("inspects a run's own rated test triplets, filtered by triplet type and rater agreement", async () => {
+    const inspector = cell('triplets');
+    await inspector.locator('[data-testid=gallery-select]').selectOption(fixture.smallGallery);
+    await inspector.locator('[data-testid=triplet-source]').selectOption('run');
+    await inspector.locator('[data-testid=triplet-filter]').selectOption('all');
+    const accuracy = inspector.locator('[data-testid=triplet-accuracy]');
+    await expect.poll(() => accuracy.textContent(), { timeout: 60_000 }).toContain('of 48 rated test triplets right');
+    const triplets = inspector.locator('[data-testid=triplet]');
+    await inspector.locator('[data-testid=triplet-type]').selectOption('THREE_CLASS');
+    await expect.poll(async () => [...new Set(await triplets.evaluateAll((els) => els.map((e) => /three-class/.test(e.textContent ?? ''))))]).toEqual([true]);
+    expect(await triplets.count()).toBe(16);
+    await inspector.locator('[data-testid=triplet-agreement]').selectOption('1');
+    await expect.poll(() => triplets.count()).toBe(8);
+    expect(new Set(await triplets.evaluateAll((els) => els.map((e) => /100 % of raters/.test(e.textContent ?? ''))))).toEqual(new Set([true]));
+  });
+
   it('keeps an edit made just before a reload (saved as the page goes, not after the debounce)', async () => {
     const title = page.getByLabel('Notebook title');
     await title.fill('Reloaded at once');
@@ -343,5 +360,35 @@ describe('workbench in Chromium', () => {
     writeFileSync(path.join(dir, 'summary.json'), readFileSync(path.join(fixture.experiments, 'fixture-b', 'summary.json'), 'utf8').replace('"fixture-b"', '"live-run"'));
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('completed');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports a photo folder and an upload as background jobs whose galleries appear in every cell, listing the files it could not use', async () => {
+    const folder = path.join(fixture.data, 'holiday');
+    mkdirSync(folder);
+    for (const i of [1, 2, 3]) copyFileSync(DEMO_PHOTO(i), path.join(folder, `photo${i}.jpg`));
+    writeFileSync(path.join(folder, 'notes.jpg'), 'a text file named like a photo');
+
+    await page.getByRole('button', { name: '+ Import photos' }).click();
+    const imports = cell('import');
+    await imports.locator('[data-testid=import-folder]').selectOption('holiday');
+    expect(await imports.locator('[data-testid=import-name]').inputValue()).toBe('holiday');
+    expect(await imports.locator('[data-testid=import-run]').inputValue()).toBe(BUNDLED_RUN);
+    await imports.locator('[data-testid=import-start]').click();
+
+    const job = imports.locator('[data-testid=import-job][data-name=holiday]');
+    await job.waitFor();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 240_000, interval: 1000 }).toBe('completed');
+    expect(await job.locator('[data-testid=import-failures]').textContent()).toBe('1');
+    expect(await imports.locator('[data-testid=import-failure-list]').textContent()).toContain('notes.jpg');
+    // The new gallery is offered in the other cells without a reload.
+    await expect.poll(() => cell('map').locator('[data-testid=gallery-select] option').allTextContents()).toContainEqual(expect.stringContaining('data/galleries/holiday'));
+
+    // Uploaded photos: the one that is not an image is skipped at the door, the others imported.
+    await imports.locator('[data-testid=import-files]').setInputFiles([{ name: 'sample4.jpg', mimeType: 'image/jpeg', buffer: readFileSync(DEMO_PHOTO(4)) }, { name: 'readme.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo') }]);
+    await imports.locator('[data-testid=import-name]').fill('uploaded');
+    await imports.locator('[data-testid=import-upload]').click();
+    const uploaded = imports.locator('[data-testid=import-job][data-name=uploaded]');
+    await expect.poll(() => uploaded.getAttribute('data-status'), { timeout: 240_000, interval: 1000 }).toBe('completed');
+    expect(pageErrors).toEqual([]);
   });
 });

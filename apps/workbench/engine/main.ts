@@ -4,7 +4,7 @@
  * One request at a time per op kind is not required: requests run concurrently as the event loop allows, and
  * CPU-bound ones (K-Means) simply queue behind each other here instead of stalling the web server.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import { createAligner, type Aligner } from '@feenet/alignment';
 import { openRunEmbedder, type RunEmbedder } from '@feenet/inference';
@@ -19,6 +19,8 @@ import {
   findSimilarFaces,
   galleryExportRows,
   inspectTriplets,
+  ratedTripletRows,
+  type RatedTriplet,
   twoClassTriplets,
   kMeans,
   loadGallery,
@@ -33,6 +35,27 @@ import type { EngineMessage, EngineProgress, EngineRequest, EngineResults, KMean
 
 /** An error caused by the request (unknown person, bad image): reported as 4xx, not 5xx. */
 class RequestError extends Error {}
+
+/** The test split of a dataset's triplets.jsonl; malformed lines are skipped (a torn last line, hand edits). */
+function readTestTriplets(file: string): RatedTriplet[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new RequestError(`the run's dataset has no triplets file at ${file}`);
+  }
+  const out: RatedTriplet[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const t = JSON.parse(line) as RatedTriplet & { split?: string };
+      if (t.split === 'test' && typeof t.anchor === 'string' && typeof t.positive === 'string' && typeof t.negative === 'string') out.push(t);
+    } catch {
+      // skipped
+    }
+  }
+  return out;
+}
 
 interface LoadedGallery {
   readonly gallery: Gallery;
@@ -187,14 +210,22 @@ async function handle(request: EngineRequest, progress: (p: EngineProgress) => v
     }
     case 'inspect-triplets': {
       const { gallery } = await openGallery(request.gallery);
+      const { source } = request;
+      if (source.kind === 'rated') {
+        const rated = readTestTriplets(source.file);
+        const { triplets: rows, ratings, missing } = ratedTripletRows(gallery, rated);
+        if (rows.length === 0) throw new RequestError(`none of the ${rated.length} rated test triplets has its three faces in this gallery`);
+        const triplets = inspectTriplets(gallery, rows, ratings);
+        return { accuracy: triplets.filter((t) => t.correct).length / triplets.length, acrossPersons: false, triplets, missing };
+      }
       let drawn;
       try {
-        drawn = twoClassTriplets(gallery, { count: request.count, seed: request.seed });
+        drawn = twoClassTriplets(gallery, { count: source.count, seed: source.seed });
       } catch (err) {
         throw new RequestError((err as Error).message);
       }
       const triplets = inspectTriplets(gallery, drawn.triplets);
-      return { accuracy: triplets.filter((t) => t.correct).length / triplets.length, acrossPersons: drawn.acrossPersons, triplets };
+      return { accuracy: triplets.filter((t) => t.correct).length / triplets.length, acrossPersons: drawn.acrossPersons, triplets, missing: 0 };
     }
     case 'export': {
       const { gallery } = await openGallery(request.gallery);

@@ -57,6 +57,12 @@ export interface QueryEmbedding {
   readonly seconds: number;
 }
 
+/**
+ * Which triplets to inspect: two-class triplets drawn from a labelled gallery's labels (seeded), or the rated test
+ * triplets of the dataset a run was trained on (a `triplets.jsonl`, split "test"), with their types and agreement.
+ */
+export type TripletSource = { readonly kind: 'labels'; readonly count: number; readonly seed: number } | { readonly kind: 'rated'; readonly file: string };
+
 export type EngineRequest =
   | { readonly op: 'kmeans'; readonly gallery: string; readonly k: number; readonly seed: number; readonly nearest: number }
   | { readonly op: 'project'; readonly gallery: string; readonly cacheDir: string }
@@ -66,7 +72,7 @@ export type EngineRequest =
   | { readonly op: 'tag-cluster'; readonly gallery: string; readonly k: number; readonly seed: number; readonly cluster: number; readonly name: string; readonly parentId: number | null; readonly database: string }
   | { readonly op: 'tag-faces'; readonly gallery: string; readonly faceIds: readonly string[]; readonly radius: number; readonly name: string; readonly parentId: number | null; readonly database: string }
   | { readonly op: 'apply-tags'; readonly gallery: string; readonly database: string }
-  | { readonly op: 'inspect-triplets'; readonly gallery: string; readonly count: number; readonly seed: number }
+  | { readonly op: 'inspect-triplets'; readonly gallery: string; readonly source: TripletSource }
   | { readonly op: 'export'; readonly gallery: string; readonly database: string; readonly k: number | null; readonly seed: number; readonly coordinates: Float32Array | null };
 
 export interface EngineResults {
@@ -85,7 +91,7 @@ export interface EngineResults {
     readonly faceTags: Int32Array;
   };
   export: readonly GalleryExportRow[];
-  'inspect-triplets': { readonly accuracy: number; readonly acrossPersons: boolean; readonly triplets: readonly InspectedTriplet[] };
+  'inspect-triplets': { readonly accuracy: number; readonly acrossPersons: boolean; readonly triplets: readonly InspectedTriplet[]; readonly missing: number };
 }
 
 export type EngineProgress = { readonly phase: string; readonly fraction: number };

@@ -108,11 +108,43 @@ export interface InspectedTriplet {
    * Positive when right (a larger margin, a surer call), negative when wrong.
    */
   readonly margin: number;
+  /** A rated triplet's type (FEC: ONE_CLASS, TWO_CLASS, THREE_CLASS) and the share of raters who agreed; null for label-derived ones. */
+  readonly type: string | null;
+  readonly agreement: number | null;
 }
 
-export function inspectTriplets(gallery: Gallery, triplets: readonly RowTriplet[]): InspectedTriplet[] {
+/** A rated triplet as datasets store it (one JSON line each): the negative is the raters' odd one out. */
+export interface RatedTriplet {
+  readonly anchor: string;
+  readonly positive: string;
+  readonly negative: string;
+  readonly type?: string;
+  readonly agreement?: number;
+}
+
+/** Rated triplets whose three faces are in the gallery, as rows with their ratings; the others are counted. */
+export function ratedTripletRows(gallery: Gallery, rated: readonly RatedTriplet[]): { triplets: RowTriplet[]; ratings: TripletRating[]; missing: number } {
+  const rowOf = new Map(gallery.faces.map((f, i) => [f.id, i]));
+  const triplets: RowTriplet[] = [];
+  const ratings: TripletRating[] = [];
+  let missing = 0;
+  for (const t of rated) {
+    const a = rowOf.get(t.anchor), p = rowOf.get(t.positive), n = rowOf.get(t.negative);
+    if (a === undefined || p === undefined || n === undefined) {
+      missing++;
+      continue;
+    }
+    triplets.push([a, p, n]);
+    ratings.push({ type: t.type ?? null, agreement: t.agreement ?? null });
+  }
+  return { triplets, ratings, missing };
+}
+
+export type TripletRating = { readonly type: string | null; readonly agreement: number | null };
+
+export function inspectTriplets(gallery: Gallery, triplets: readonly RowTriplet[], ratings?: readonly TripletRating[]): InspectedTriplet[] {
   const d = (i: number, j: number) => Math.sqrt(squaredDistance(gallery.embeddings, i, j));
-  return triplets.map(([a, p, n]) => {
+  return triplets.map(([a, p, n], i) => {
     const ap = d(a, p), an = d(a, n), pn = d(p, n);
     // The closest pair is the one the model calls similar; the third face is its odd one out.
     const predictedOdd = ap <= an && ap <= pn ? 'negative' : an <= pn ? 'positive' : 'anchor';
@@ -124,6 +156,8 @@ export function inspectTriplets(gallery: Gallery, triplets: readonly RowTriplet[
       predictedOdd,
       correct: predictedOdd === 'negative' && ap < an && ap < pn,
       margin: Math.min(an, pn) - ap,
+      type: ratings?.[i]?.type ?? null,
+      agreement: ratings?.[i]?.agreement ?? null,
     };
   });
 }

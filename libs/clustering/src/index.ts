@@ -65,8 +65,11 @@ export {
   type TwoClassAccuracy,
   type InspectedTriplet,
   type RowTriplet,
+  type RatedTriplet,
+  type TripletRating,
   identityInvariance,
   inspectTriplets,
+  ratedTripletRows,
   twoClassTripletAccuracy,
   twoClassTriplets,
 } from './gallery-triplets';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGallery, embeddingMatrix, identityInvariance, inspectTriplets, twoClassTripletAccuracy, twoClassTriplets, type FaceRecord } from '../src/index';
+import { createGallery, embeddingMatrix, identityInvariance, inspectTriplets, ratedTripletRows, twoClassTripletAccuracy, twoClassTriplets, type FaceRecord } from '../src/index';
 
 /** 4 persons × 3 expressions, 2 faces each, in 2-d: `expression` and `identity` set how far each factor moves a face. */
 function gallery(expression: number, identity: number) {
@@ -54,5 +54,24 @@ describe('two-class triplet accuracy and identity invariance of a gallery', () =
     const g = gallery(1, 0.8);
     const inspected = inspectTriplets(g, twoClassTriplets(g, { seed: 5, count: 300 }).triplets);
     expect(inspected.filter((t) => t.correct).length / inspected.length).toBeCloseTo(twoClassTripletAccuracy(g, { seed: 5, count: 300 }).accuracy, 10);
+  });
+
+  it("inspects a dataset's rated triplets over a gallery: ratings carried, triplets with a face missing counted", () => {
+    const g = gallery(1, 0);
+    const rated = [
+      { anchor: 'p0-e0-0', positive: 'p1-e0-0', negative: 'p2-e2-0', type: 'TWO_CLASS', agreement: 0.67 },
+      { anchor: 'p0-e1-0', positive: 'p1-e1-1', negative: 'p3-e1-0', type: 'ONE_CLASS' },
+      { anchor: 'p0-e0-0', positive: 'not-in-gallery', negative: 'p2-e2-0', type: 'TWO_CLASS', agreement: 1 },
+    ];
+    const { triplets, ratings, missing } = ratedTripletRows(g, rated);
+    expect(missing).toBe(1);
+    const inspected = inspectTriplets(g, triplets, ratings);
+    expect(inspected.map((t) => [t.anchor, t.type, t.agreement])).toEqual([
+      ['p0-e0-0', 'TWO_CLASS', 0.67],
+      ['p0-e1-0', 'ONE_CLASS', null],
+    ]);
+    expect(inspected[0]!.correct).toBe(true);
+    // Label-derived triplets carry no rating.
+    expect(inspectTriplets(g, [triplets[0]!])[0]).toMatchObject({ type: null, agreement: null });
   });
 });

@@ -11,6 +11,12 @@ export type { OnnxExportState, RunExport } from './export-run';
 export { createEmbeddingEngine, createOnnxEngine, createTfjsEngine, loadOnnxRuntime, defaultOnnxBatchSize, ENGINES } from './engine';
 export type { EmbeddingEngine, EngineName, EnginePreference, EngineOptions, OrtModule } from './engine';
 
+// Photos → faces → a gallery (trainer:embed, the workbench's imports)
+export { findFaces, largestFace, writeFacePng, imageFilesUnder, folderOf } from './photo-faces';
+export type { FaceSource, FoundFace, FoundFaces } from './photo-faces';
+export { buildPhotoGallery, personRuleProblem, PhotoGalleryError, EMBED_LOG } from './photo-gallery';
+export type { PersonRule, PhotoGalleryEvent, PhotoGalleryOptions, PhotoGalleryResult } from './photo-gallery';
+
 // Aligned faces → embeddings with a trained run, whatever its backbone
 export { openRunEmbedder } from './run-embedder';
 export type { RunEmbedder, RunEmbedderOptions } from './run-embedder';

@@ -8,15 +8,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_TAXONOMY_DB, ExactIndex, findSimilarFaces, rowsWhere, writeContactSheet } from '@feenet/clustering';
+import { findFaces, largestFace, writeFacePng } from '@feenet/inference';
 import { booleanFlag, flagKinds, numberFlag, requiredStringFlag, stringFlag, UsageError, parseCommandFlags } from '../cli-args';
 import {
   DEFAULT_EXPERIMENTS_DIR,
   enginePreference,
   faceCaption,
   fileNameOf,
-  findFaces,
   imageSize,
-  largestFace,
   openAligner,
   openEmbedder,
   openGallery,
@@ -25,7 +24,6 @@ import {
   runFaceSettings,
   sheetEntries,
   tagRows,
-  writeFacePng,
 } from '../gallery-faces';
 
 const HELP = `usage: nx run trainer:search --gallery <dir> --query <image> [options]

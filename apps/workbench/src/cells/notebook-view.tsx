@@ -16,6 +16,7 @@ import { SearchCell } from './search-cell';
 import { SummaryCell } from './summary-cell';
 import { TripletsCell } from './triplets-cell';
 import { TaxonomyCell } from './taxonomy-cell';
+import { ImportCell } from './import-cell';
 
 type SaveState = 'saved' | 'saving' | 'unsaved' | { error: string };
 
@@ -23,7 +24,12 @@ function parseCells(notebook: Notebook, defaultGallery: string | null): Cell[] {
   return notebook.cells.filter((c) => isCellKind(c.kind)).map((c) => ({ id: c.id, kind: c.kind, params: parseParams(c.kind as CellKind, c.params as Record<string, unknown>, defaultGallery) }) as Cell);
 }
 
-export function NotebookView({ notebook, galleries }: { notebook: Notebook; galleries: readonly GalleryListing[] }) {
+export function NotebookView({ notebook, galleries: initialGalleries }: { notebook: Notebook; galleries: readonly GalleryListing[] }) {
+  // Re-read when an import finishes, so the new gallery is offered in every cell.
+  const [galleries, setGalleries] = useState(initialGalleries);
+  const refreshGalleries = useCallback(() => {
+    api<{ galleries: GalleryListing[] }>('/api/galleries').then((r) => setGalleries(r.galleries), () => {});
+  }, []);
   const defaultGallery = galleries[0]?.id ?? null;
   const [cells, setCells] = useState<Cell[]>(() => parseCells(notebook, defaultGallery));
   const [title, setTitle] = useState(notebook.title);
@@ -113,7 +119,7 @@ export function NotebookView({ notebook, galleries }: { notebook: Notebook; gall
               <button onClick={() => setCells((cs) => cs.filter((c) => c.id !== cell.id))} aria-label="Remove cell">✕</button>
             </div>
           </div>
-          <CellBody cell={cell} galleries={galleries} onChange={(params) => update(cell.id, params)} />
+          <CellBody cell={cell} galleries={galleries} onChange={(params) => update(cell.id, params)} onGalleriesChanged={refreshGalleries} />
         </section>
       ))}
       <div className="add-cell">
@@ -128,7 +134,17 @@ export function NotebookView({ notebook, galleries }: { notebook: Notebook; gall
   );
 }
 
-function CellBody({ cell, galleries, onChange }: { cell: Cell; galleries: readonly GalleryListing[]; onChange: (params: Cell['params']) => void }) {
+function CellBody({
+  cell,
+  galleries,
+  onChange,
+  onGalleriesChanged,
+}: {
+  cell: Cell;
+  galleries: readonly GalleryListing[];
+  onChange: (params: Cell['params']) => void;
+  onGalleriesChanged: () => void;
+}) {
   switch (cell.kind) {
     case 'experiments':
       return <ExperimentsCell params={cell.params} onChange={onChange} />;
@@ -144,5 +160,7 @@ function CellBody({ cell, galleries, onChange }: { cell: Cell; galleries: readon
       return <TripletsCell params={cell.params} galleries={galleries} onChange={onChange} />;
     case 'taxonomy':
       return <TaxonomyCell params={cell.params} galleries={galleries} onChange={onChange} />;
+    case 'import':
+      return <ImportCell onGalleriesChanged={onGalleriesChanged} />;
   }
 }

@@ -1,9 +1,10 @@
 'use client';
 /**
- * The triplets a model gets wrong: a labelled gallery's two-class triplets (the seeded ones `trainer:evaluate
- * --faces` scores), each with its three faces, the raters' odd one out (the negative: its label differs) and the
- * embedding's (the face outside the closest pair), the three distances and the margin. Filter right or wrong,
- * sort by margin: the most confident mistakes first is where a model's blind spots show.
+ * The triplets a model gets wrong: a run's own rated test triplets (its test gallery, with each triplet's type and
+ * rater agreement), or a labelled gallery's two-class triplets (the seeded ones `trainer:evaluate --faces` scores).
+ * Each with its three faces, the raters' odd one out (the negative) and the embedding's (the face outside the
+ * closest pair), the three distances and the margin. Filter right or wrong, by type and agreement, sort by margin:
+ * the most confident mistakes first is where a model's blind spots show.
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { InspectedTriplet } from '@feenet/clustering';
@@ -14,7 +15,7 @@ import { api, query } from './api';
 import { ErrorLine, FaceThumb, GallerySelect } from './common';
 import { useGalleryFaces } from './use-gallery';
 
-type Inspection = EngineResults['inspect-triplets'] & { gallery: string };
+type Inspection = EngineResults['inspect-triplets'] & { gallery: string; source: CellParams['triplets']['source'] };
 const SHOWN = 24;
 
 export function TripletsCell({ params, galleries, onChange }: { params: CellParams['triplets']; galleries: readonly GalleryListing[]; onChange: (p: CellParams['triplets']) => void }) {
@@ -26,28 +27,62 @@ export function TripletsCell({ params, galleries, onChange }: { params: CellPara
     setError(null);
     if (!gallery) return;
     const controller = new AbortController();
-    api<EngineResults['inspect-triplets']>(`/api/gallery/triplets?${query({ gallery, count: params.count, seed: 1 })}`, { signal: controller.signal }).then(
-      (r) => setInspection({ ...r, gallery }),
+    api<EngineResults['inspect-triplets']>(`/api/gallery/triplets?${query({ gallery, source: params.source, count: params.count, seed: 1 })}`, { signal: controller.signal }).then(
+      (r) => setInspection({ ...r, gallery, source: params.source }),
       (e: Error) => e.name !== 'AbortError' && setError(e.message),
     );
     return () => controller.abort();
-  }, [gallery, params.count]);
+  }, [gallery, params.count, params.source]);
 
-  // Drawn only over the gallery it was computed on.
-  const shown = inspection && inspection.gallery === gallery ? inspection : null;
+  // Drawn only over the gallery and source it was computed for.
+  const shown = inspection && inspection.gallery === gallery && inspection.source === params.source ? inspection : null;
   const rows = useMemo(() => {
     if (!shown) return [];
     // Sampled triplets can repeat: each keeps its position as its identity.
-    const kept = shown.triplets.map((t, index) => ({ ...t, index })).filter((t) => params.filter === 'all' || (params.filter === 'wrong') !== t.correct);
+    const kept = shown.triplets
+      .map((t, index) => ({ ...t, index }))
+      .filter((t) => params.filter === 'all' || (params.filter === 'wrong') !== t.correct)
+      .filter((t) => params.type === 'all' || t.type === params.type)
+      .filter((t) => (t.agreement ?? 1) >= params.minAgreement);
     // Wrong ones by how sure the mistake was (most negative margin first); right ones by how close the call was.
     return [...kept].sort((a, b) => (params.sort === 'margin' ? a.margin - b.margin : b.margin - a.margin));
-  }, [shown, params.filter, params.sort]);
+  }, [shown, params.filter, params.sort, params.type, params.minAgreement]);
   const labelOf = useMemo(() => new Map(faces?.ids.map((id, i) => [id, faces.labels[i] ?? null]) ?? []), [faces]);
 
   return (
     <div>
       <div className="controls">
         <GallerySelect galleries={galleries} value={gallery} onChange={(g) => onChange({ ...params, gallery: g })} />
+        <label>
+          triplets{' '}
+          <select value={params.source} onChange={(e) => onChange({ ...params, source: e.target.value as CellParams['triplets']['source'] })} data-testid="triplet-source">
+            <option value="labels">drawn from the labels</option>
+            <option value="run">the run&apos;s rated test triplets</option>
+          </select>
+        </label>
+        {params.source === 'run' && (
+          <>
+            <label>
+              type{' '}
+              <select value={params.type} onChange={(e) => onChange({ ...params, type: e.target.value as CellParams['triplets']['type'] })} data-testid="triplet-type">
+                <option value="all">all</option>
+                <option value="ONE_CLASS">one-class</option>
+                <option value="TWO_CLASS">two-class</option>
+                <option value="THREE_CLASS">three-class</option>
+              </select>
+            </label>
+            <label>
+              raters agreeing ≥{' '}
+              <select value={params.minAgreement} onChange={(e) => onChange({ ...params, minAgreement: Number(e.target.value) })} data-testid="triplet-agreement">
+                {[0, 0.5, 0.67, 0.8, 1].map((a) => (
+                  <option key={a} value={a}>
+                    {Math.round(a * 100)} %
+                  </option>
+                ))}
+              </select>
+            </label>
+          </>
+        )}
         <label>
           show{' '}
           <select value={params.filter} onChange={(e) => onChange({ ...params, filter: e.target.value as CellParams['triplets']['filter'] })} data-testid="triplet-filter">
@@ -65,7 +100,8 @@ export function TripletsCell({ params, galleries, onChange }: { params: CellPara
         </label>
         {shown && (
           <span className="muted" data-testid="triplet-accuracy" data-accuracy={shown.accuracy}>
-            {(shown.accuracy * 100).toFixed(1)} % of {shown.triplets.length.toLocaleString()} two-class triplets right{shown.acrossPersons ? ' (pairs across persons)' : ''} · {rows.length.toLocaleString()} shown by the filter
+            {(shown.accuracy * 100).toFixed(1)} % of {shown.triplets.length.toLocaleString()} {shown.source === 'run' ? 'rated test' : 'two-class'} triplets right{shown.acrossPersons ? ' (pairs across persons)' : ''}
+            {shown.missing > 0 ? ` (${shown.missing.toLocaleString()} with a face missing from the gallery left out)` : ''} · {rows.length.toLocaleString()} shown by the filter
           </span>
         )}
       </div>
@@ -101,6 +137,8 @@ function TripletRow({ gallery, triplet: t, labelOf }: { gallery: string; triplet
       {face('negative')}
       <div className="muted">
         {t.correct ? 'right' : 'wrong'} · margin {t.margin.toFixed(3)}
+        {t.type && ` · ${t.type.toLowerCase().replace('_', '-')}`}
+        {t.agreement !== null && ` · ${Math.round(t.agreement * 100)} % of raters`}
         <br />
         d(a,p) {d.anchorPositive.toFixed(3)} · d(a,n) {d.anchorNegative.toFixed(3)} · d(p,n) {d.positiveNegative.toFixed(3)}
       </div>

@@ -3,7 +3,7 @@
  * shape is defined, with one parser per kind so a notebook saved by an older workbench still opens.
  */
 
-export const CELL_KINDS = ['experiments', 'map', 'clusters', 'triplets', 'search', 'summary', 'taxonomy'] as const;
+export const CELL_KINDS = ['experiments', 'map', 'clusters', 'triplets', 'search', 'summary', 'taxonomy', 'import'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
 
 export interface CellParams {
@@ -13,7 +13,18 @@ export interface CellParams {
   search: { gallery: string | null; k: number; person: string };
   summary: { gallery: string | null; person: string | null; k: number };
   taxonomy: { gallery: string | null };
-  triplets: { gallery: string | null; filter: 'wrong' | 'right' | 'all'; sort: 'margin' | '-margin'; count: number };
+  triplets: {
+    gallery: string | null;
+    /** labels: two-class triplets drawn from the gallery's labels; run: the rated test triplets of the gallery's run. */
+    source: 'labels' | 'run';
+    filter: 'wrong' | 'right' | 'all';
+    sort: 'margin' | '-margin';
+    count: number;
+    /** Rated triplets: one type only, or all; and the least rater agreement shown (0 to 1). */
+    type: 'all' | 'ONE_CLASS' | 'TWO_CLASS' | 'THREE_CLASS';
+    minAgreement: number;
+  };
+  import: Record<string, never>;
 }
 
 export const CELL_TITLES: Record<CellKind, string> = {
@@ -24,6 +35,7 @@ export const CELL_TITLES: Record<CellKind, string> = {
   summary: 'Person summary',
   taxonomy: 'Tag taxonomy',
   triplets: 'Triplet inspector',
+  import: 'Import photos',
 };
 
 export type Cell = { [K in CellKind]: { id: string; kind: K; params: CellParams[K] } }[CellKind];
@@ -56,10 +68,14 @@ export function parseParams<K extends CellKind>(kind: K, raw: Record<string, unk
     taxonomy: () => ({ gallery }),
     triplets: () => ({
       gallery,
+      source: raw.source === 'run' ? 'run' : 'labels',
       filter: (['wrong', 'right', 'all'] as const).find((f) => f === raw.filter) ?? 'wrong',
+      type: (['all', 'ONE_CLASS', 'TWO_CLASS', 'THREE_CLASS'] as const).find((t) => t === raw.type) ?? 'all',
+      minAgreement: typeof raw.minAgreement === 'number' && raw.minAgreement >= 0 && raw.minAgreement <= 1 ? raw.minAgreement : 0,
       sort: (['margin', '-margin'] as const).find((s) => s === raw.sort) ?? 'margin',
       count: int(raw.count, 2000, 1, 20_000),
     }),
+    import: () => ({}),
   };
   return parsed[kind]() as CellParams[K];
 }

@@ -22,6 +22,12 @@ export async function readUploadedPhoto(request: Request, field: string): Promis
   if (file.size === 0) throw new BadRequest('the uploaded file is empty', 415);
   if (file.size > MAX_UPLOAD_BYTES) throw new BadRequest(`upload too large: at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`, 413);
   const bytes = new Uint8Array(await file.arrayBuffer());
+  await checkImage(bytes);
+  return { bytes, form };
+}
+
+/** Accepts bytes only if they decode, whole, as an image of a known format with sides of 16 to 8,000 px. */
+export async function checkImage(bytes: Uint8Array): Promise<void> {
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes).metadata();
@@ -39,5 +45,4 @@ export async function readUploadedPhoto(request: Request, field: string): Promis
   } catch {
     throw new BadRequest('the image is truncated or corrupt', 415);
   }
-  return { bytes, form };
 }
