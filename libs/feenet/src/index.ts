@@ -25,7 +25,7 @@ export { tripletAccuracy, predictsTriplet, embeddingSpread } from './training/tr
 export type { TripletAccuracy } from './training/triplet-accuracy';
 
 // Face images as the backbones read them
-export { readFaceImage, readFaceImages } from './inputs/face-images';
+export { readFaceImage, readFaceImages, resizedRgb } from './inputs/face-images';
 
 // Training runs and experiments
 export { DEFAULT_TRAIN_CONFIG, PRESETS, TRAIN_CONFIG_FIELDS, TRAIN_CONFIG_FLAGS, TRAIN_CONFIG_SWITCHES, mergeConfig, validateConfig, trainConfigFromFlags, trainConfigHelp, resolveWorkers, inputRegionOf, ConfigError } from './training/config';

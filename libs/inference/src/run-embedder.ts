@@ -25,6 +25,7 @@ import {
   faceApiFeatureDim,
   inputRegionOf,
   regionInPixels,
+  resizedRgb,
   sameRegion,
   FACEAPI_EXTRACTORS,
   FACEAPI_FACE_BOX,
@@ -161,14 +162,7 @@ async function resizeFaces(faces: readonly RgbFace[], size: number, region: Face
       }
       let image = sharp(face.data, { raw: { width: face.width, height: face.height, channels: 3 } });
       if (!sameRegion(region, WHOLE_IMAGE)) image = image.extract(regionInPixels(region, face.width, face.height));
-      const { data, info } = await image
-        .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
-        .removeAlpha()
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3) throw new Error(`face ${i}: expected 3 channels after resizing, got ${info.channels}`);
-      out.set(data, i * per);
+      out.set(await resizedRgb(image, size), i * per);
     }),
   );
   return out;

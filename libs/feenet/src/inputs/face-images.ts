@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { regionInPixels, sameRegion, WHOLE_IMAGE, type FaceRegion } from './face-region';
 
 /**
@@ -12,6 +12,11 @@ export async function readFaceImage(file: string | Buffer, size: number, region:
     const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
     image = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).extract(regionInPixels(region, info.width, info.height));
   }
+  return resizedRgb(image, size);
+}
+
+/** An image as the backbones read it: size × size, RGB bytes (Lanczos, alpha dropped, sRGB). */
+export async function resizedRgb(image: Sharp, size: number): Promise<Uint8Array> {
   const { data, info } = await image
     .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
     .removeAlpha()
