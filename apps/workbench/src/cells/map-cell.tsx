@@ -349,6 +349,12 @@ function PointCanvas({
     const started = performance.now();
     const ctx = canvas.getContext('2d')!;
     const ratio = window.devicePixelRatio || 1;
+    // Sized here, not in an effect of its own: resizing clears a canvas, and the first frame may come before any effect.
+    const [width, height] = [Math.round(WIDTH * ratio), Math.round(HEIGHT * ratio)];
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
     let buffer = bufferRef.current;
     if (!buffer || buffer.image.width !== canvas.width || buffer.image.height !== canvas.height) {
       const image = ctx.createImageData(canvas.width, canvas.height);
@@ -438,14 +444,7 @@ function PointCanvas({
     } else requestDraw();
   }, [layer, shown, filter.mode, category, faces.ids, selected, base, draw, requestDraw]);
 
-  // Canvas size (device pixels), once.
-  useEffect(() => {
-    const canvas = canvasRef.current!;
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = WIDTH * ratio;
-    canvas.height = HEIGHT * ratio;
-    return () => cancelAnimationFrame(pendingFrame.current);
-  }, []);
+  useEffect(() => () => cancelAnimationFrame(pendingFrame.current), []);
 
   useEffect(() => {
     const canvas = canvasRef.current!;
