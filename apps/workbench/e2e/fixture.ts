@@ -5,17 +5,21 @@
  *                           holds 64 rendered faces of 8 persons, embedded with that model
  *   experiments/fixture-b   a second finished run (config, summary, metrics only) to compare against
  *   data/galleries/perf-22k 22,000 random unit vectors (images cycle through the 64 faces) for the speed figures
+ *   data/galleries/perf-200k (the bench only, `{ largeGallery: true }`) 200,000 random unit vectors likewise, with a
+ *                           synthetic map layout (blobs by label) written into the projection cache: the map's
+ *                           drawing speed is what it is for, and UMAP on 200,000 points would take most of an hour
  *   data/galleries/bundled  the same 64 faces embedded with the model shipped in the repository's models/ (the
  *                           server is pointed at that folder as its models root), as `trainer:embed` without
  *                           `--run` builds galleries
  * The run summaries and metric curves are fixture values, chosen to be distinguishable, not measurements.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { createGallery, embeddingMatrix, saveGallery, type FaceRecord } from '@feenet/clustering';
+import { createGallery, embeddingMatrix, loadGallery, projectionKey, saveGallery, type FaceRecord } from '@feenet/clustering';
 import { DEFAULT_TRAIN_CONFIG, buildFeenet, faceApiFeatureDim, saveLayersModel } from '@feenet/feenet';
 import { openRunEmbedder } from '@feenet/inference';
 import { type RunningServer, launchChromium, startWorkbench } from './harness';
@@ -34,12 +38,21 @@ export interface Fixture {
   readonly perfGallery: string;
   readonly perfFaces: number;
   readonly bundledGallery: string;
+  /** The 200,000-face gallery, when asked for. */
+  readonly largeGallery: string | null;
+  readonly largeFaces: number;
+}
+
+export interface FixtureOptions {
+  /** Also write the 200,000-face gallery (the bench; the e2e suite stays without it). */
+  readonly largeGallery?: boolean;
 }
 
 const FACE_SIZE = 144;
 const PERSONS = 8;
 const FACES_PER_PERSON = 8;
 export const PERF_FACES = 22_000;
+export const LARGE_FACES = 200_000;
 
 function summary(runId: string, accuracy: number, byType: [number, number, number], wallSeconds: number, datasetRoot: string) {
   const types = { ONE_CLASS: byType[0], TWO_CLASS: byType[1], THREE_CLASS: byType[2] };
@@ -90,7 +103,7 @@ function writeRun(experiments: string, runId: string, accuracy: number, byType: 
   return dir;
 }
 
-export async function buildFixture(root: string): Promise<Fixture> {
+export async function buildFixture(root: string, options: FixtureOptions = {}): Promise<Fixture> {
   const data = path.join(root, 'data');
   const experiments = path.join(root, 'experiments');
   mkdirSync(data, { recursive: true });
@@ -147,10 +160,36 @@ export async function buildFixture(root: string): Promise<Fixture> {
   await saveGallery(bundledDir, createGallery(bundledFaces, embeddingMatrix(await bundled.embedFaces(images), 16), { runId: BUNDLED_RUN }));
   await bundled.dispose();
 
-  // The speed gallery: random unit vectors in 16-d, faces cycling through the rendered images.
-  const perfDir = path.join(data, 'galleries', 'perf-22k');
-  const vectors = new Float32Array(PERF_FACES * 16);
-  for (let i = 0; i < PERF_FACES; i++) {
+  // The speed galleries: random unit vectors in 16-d, faces cycling through the rendered images.
+  await writeSyntheticGallery(path.join(data, 'galleries', 'perf-22k'), PERF_FACES, faces, faceDir, rng);
+  let largeGallery: string | null = null;
+  if (options.largeGallery) {
+    const dir = path.join(data, 'galleries', 'perf-200k');
+    await writeSyntheticGallery(dir, LARGE_FACES, faces, faceDir, rng);
+    await writeSyntheticProjection(dir, path.join(data, 'projections'), rng);
+    largeGallery = 'data/galleries/perf-200k';
+  }
+
+  return {
+    root,
+    data,
+    experiments,
+    smallGallery: 'experiments/fixture-a/test-gallery',
+    perfGallery: 'data/galleries/perf-22k',
+    perfFaces: PERF_FACES,
+    bundledGallery: 'data/galleries/bundled',
+    largeGallery,
+    largeFaces: largeGallery ? LARGE_FACES : 0,
+  };
+}
+
+/**
+ * A gallery of `count` random unit vectors in 16-d (as a model run 'fixture-a' would label them), each face's
+ * image, label and person taken in turn from the rendered faces; 500 persons.
+ */
+export async function writeSyntheticGallery(dir: string, count: number, faces: readonly FaceRecord[], faceDir: string, rng: SeededRandom): Promise<void> {
+  const vectors = new Float32Array(count * 16);
+  for (let i = 0; i < count; i++) {
     let norm = 0;
     for (let d = 0; d < 16; d++) {
       const v = rng.normal(0, 1);
@@ -160,13 +199,32 @@ export async function buildFixture(root: string): Promise<Fixture> {
     const scale = 1 / Math.sqrt(norm);
     for (let d = 0; d < 16; d++) vectors[i * 16 + d] = vectors[i * 16 + d]! * scale;
   }
-  const perfFaces: FaceRecord[] = Array.from({ length: PERF_FACES }, (_, i) => {
+  const records: FaceRecord[] = Array.from({ length: count }, (_, i) => {
     const source = faces[i % faces.length]!;
-    return { id: `perf-${i}`, image: path.relative(perfDir, path.join(faceDir, `${source.id}.png`)), person: `perf-person-${i % 500}`, label: source.label! };
+    return { id: `perf-${i}`, image: path.relative(dir, path.join(faceDir, `${source.id}.png`)), person: `perf-person-${i % 500}`, label: source.label! };
   });
-  await saveGallery(perfDir, createGallery(perfFaces, embeddingMatrix(vectors, 16), { runId: 'fixture-a' }));
+  await saveGallery(dir, createGallery(records, embeddingMatrix(vectors, 16), { runId: 'fixture-a' }));
+}
 
-  return { root, data, experiments, smallGallery: 'experiments/fixture-a/test-gallery', perfGallery: 'data/galleries/perf-22k', perfFaces: PERF_FACES, bundledGallery: 'data/galleries/bundled' };
+/**
+ * A map layout for a gallery without running UMAP: a Gaussian blob per label on a circle, written where the
+ * projection cache would keep the gallery's UMAP (same key), so the workbench serves it as a cached projection.
+ */
+async function writeSyntheticProjection(dir: string, cacheDir: string, rng: SeededRandom): Promise<void> {
+  const gallery = await loadGallery(dir);
+  const labels = [...new Set(gallery.faces.map((f) => f.label ?? ''))];
+  const coordinates = new Float32Array(gallery.faces.length * 2);
+  gallery.faces.forEach((face, i) => {
+    const angle = (2 * Math.PI * labels.indexOf(face.label ?? '')) / labels.length;
+    coordinates[2 * i] = 8 * Math.cos(angle) + rng.normal(0, 2);
+    coordinates[2 * i + 1] = 8 * Math.sin(angle) + rng.normal(0, 2);
+  });
+  mkdirSync(cacheDir, { recursive: true });
+  const key = projectionKey(gallery.embeddings, gallery.model?.runId ?? null, {});
+  // The cache's format: float32 little-endian, row-major.
+  const bytes = new DataView(new ArrayBuffer(coordinates.length * 4));
+  coordinates.forEach((v, i) => bytes.setFloat32(i * 4, v, true));
+  await writeFile(path.join(cacheDir, `projection-${key}.f32`), new Uint8Array(bytes.buffer));
 }
 
 /** The fixture served by the production build and opened in Chromium: what the e2e suite and the bench share. */
@@ -180,8 +238,8 @@ export interface OpenWorkbench {
   close(): Promise<void>;
 }
 
-export async function openFixtureWorkbench(name: string): Promise<OpenWorkbench> {
-  const fixture = await buildFixture(mkdtempSync(path.join(tmpdir(), `feenet-workbench-${name}-`)));
+export async function openFixtureWorkbench(name: string, options: FixtureOptions = {}): Promise<OpenWorkbench> {
+  const fixture = await buildFixture(mkdtempSync(path.join(tmpdir(), `feenet-workbench-${name}-`)), options);
   const server = await startWorkbench({ WORKBENCH_DATA_ROOT: fixture.data, WORKBENCH_EXPERIMENTS_ROOT: fixture.experiments, WORKBENCH_MODELS_ROOT: MODELS_ROOT });
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });

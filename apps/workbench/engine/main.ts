@@ -33,6 +33,9 @@ import {
 } from '@feenet/clustering';
 import type { EngineMessage, EngineProgress, EngineRequest, EngineResults, KMeansView } from '../src/engine-protocol';
 
+/** How often a projection in progress sends its layout so far. */
+const LAYOUT_PREVIEW_MS = 1000;
+
 /** An error caused by the request (unknown person, bad image): reported as 4xx, not 5xx. */
 class RequestError extends Error {}
 
@@ -121,9 +124,18 @@ async function handle(request: EngineRequest, progress: (p: EngineProgress) => v
     case 'project': {
       const started = performance.now();
       const { gallery } = await openGallery(request.gallery);
+      // The layout so far goes out at most once a LAYOUT_PREVIEW_MS (a 200k-point copy is 1.6 MB over IPC), never
+      // for the last epoch (the result follows at once), and never in the first second (small galleries are done by then).
+      let lastPreview = performance.now();
       const projection = await projectGallery(gallery, {
         cacheDir: request.cacheDir,
-        onProgress: (p) => progress({ phase: p.phase, fraction: p.fraction }),
+        onProgress: (p) => {
+          const now = performance.now();
+          if (p.phase === 'layout' && p.epoch < p.epochs && now - lastPreview >= LAYOUT_PREVIEW_MS) {
+            lastPreview = now;
+            progress({ phase: p.phase, fraction: p.fraction, layout: { epoch: p.epoch, coordinates: p.snapshot() } });
+          } else progress({ phase: p.phase, fraction: p.fraction });
+        },
       });
       return { key: projection.key, fromCache: projection.fromCache, seconds: (performance.now() - started) / 1000, coordinates: projection.coordinates };
     }

@@ -94,7 +94,12 @@ export interface EngineResults {
   'inspect-triplets': { readonly accuracy: number; readonly acrossPersons: boolean; readonly triplets: readonly InspectedTriplet[]; readonly missing: number };
 }
 
-export type EngineProgress = { readonly phase: string; readonly fraction: number };
+export interface EngineProgress {
+  readonly phase: string;
+  readonly fraction: number;
+  /** A projection's layout so far (count × 2), sent now and then while UMAP lays out, for the map to show. */
+  readonly layout?: { readonly epoch: number; readonly coordinates: Float32Array };
+}
 
 export type EngineMessage =
   | { readonly id: number; readonly type: 'progress'; readonly progress: EngineProgress }

@@ -17,6 +17,13 @@ describe('notebook cell parameters', () => {
     expect(parseParams('experiments', { selected: ['a', 3, 'b'] }, null).selected).toEqual(['a', 'b']);
   });
 
+  it("opens a map saved before the map had a filter with no filter, and keeps a stored filter's valid parts", () => {
+    expect(parseParams('map', { gallery: 'g', colourBy: 'tag', k: 12 }, null)).toEqual({ gallery: 'g', colourBy: 'tag', k: 12, filter: { hidden: [], hideNone: false, mode: 'dim' } });
+    expect(parseParams('map', { filter: { hidden: ['happy', 3, 'sad', 'happy'], hideNone: true, mode: 'hide' } }, null).filter).toEqual({ hidden: ['happy', 'sad'], hideNone: true, mode: 'hide' });
+    expect(parseParams('map', { filter: 'everything' }, null).filter).toEqual({ hidden: [], hideNone: false, mode: 'dim' });
+    expect(parseParams('map', { filter: { hidden: 'happy', hideNone: 'yes', mode: 'blur' } }, null).filter).toEqual({ hidden: [], hideNone: false, mode: 'dim' });
+  });
+
   it('knows its kinds', () => {
     expect(isCellKind('map')).toBe(true);
     expect(isCellKind('shell')).toBe(false);

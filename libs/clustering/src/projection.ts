@@ -22,7 +22,14 @@ export interface ProjectionParams {
 
 export type ProjectionProgress =
   | { readonly phase: 'neighbours'; readonly fraction: number }
-  | { readonly phase: 'layout'; readonly fraction: number; readonly epoch: number; readonly epochs: number };
+  | {
+      readonly phase: 'layout';
+      readonly fraction: number;
+      readonly epoch: number;
+      readonly epochs: number;
+      /** The layout so far (count × 2, row-major), copied on call: callers that show progress take it, others pay nothing. */
+      readonly snapshot: () => Float32Array;
+    };
 
 export interface ProjectionOptions extends ProjectionParams {
   readonly onProgress?: (progress: ProjectionProgress) => void;
@@ -132,18 +139,14 @@ export async function projectEmbeddings(
   for (let epoch = 0; epoch < epochs; ) {
     epoch = umap.step();
     if (performance.now() - lastYield > 50 || epoch === epochs) {
-      onProgress?.({ phase: 'layout', fraction: epoch / epochs, epoch, epochs });
+      // umap-js optimises its embedding array in place, so a snapshot mid-layout is the layout as it stands.
+      onProgress?.({ phase: 'layout', fraction: epoch / epochs, epoch, epochs, snapshot: () => toCoordinates(umap.getEmbedding()) });
       await new Promise<void>((r) => setImmediate(r));
       lastYield = performance.now();
       signal?.throwIfAborted();
     }
   }
-  const embedding = umap.getEmbedding();
-  const coordinates = new Float32Array(count * 2);
-  embedding.forEach((p, i) => {
-    coordinates[i * 2] = p[0]!;
-    coordinates[i * 2 + 1] = p[1]!;
-  });
+  const coordinates = toCoordinates(umap.getEmbedding());
   if (cacheFile && cacheDir) {
     await mkdir(cacheDir, { recursive: true });
     const tmp = `${cacheFile}.tmp-${process.pid}-${Date.now()}`;
@@ -151,4 +154,13 @@ export async function projectEmbeddings(
     await rename(tmp, cacheFile);
   }
   return { count, coordinates, key, fromCache: false };
+}
+
+function toCoordinates(embedding: readonly (readonly number[])[]): Float32Array {
+  const coordinates = new Float32Array(embedding.length * 2);
+  embedding.forEach((p, i) => {
+    coordinates[i * 2] = p[0]!;
+    coordinates[i * 2 + 1] = p[1]!;
+  });
+  return coordinates;
 }

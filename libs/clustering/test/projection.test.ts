@@ -43,6 +43,9 @@ describe('projectEmbeddings (UMAP)', () => {
     const layout = progress.filter((p) => p.phase === 'layout');
     expect(layout.length).toBeGreaterThan(0);
     expect(layout.at(-1)).toMatchObject({ fraction: 1, epoch: 150, epochs: 150 });
+    // The last snapshot is the finished layout; an earlier one is a different, unfinished layout of the same points.
+    const last = layout.at(-1)! as Extract<ProjectionProgress, { phase: 'layout' }>;
+    expect(Array.from(last.snapshot())).toEqual(Array.from(a.coordinates));
   });
 
   it('stops when aborted mid-layout', async () => {

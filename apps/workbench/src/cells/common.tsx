@@ -44,9 +44,4 @@ export function Progress({ label, fraction }: { label: string; fraction: number 
   );
 }
 
-/** Ten distinguishable colours, then golden-angle hues for as many more as a K of 200 needs. */
-export function categoryColour(i: number): string {
-  const base = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-  if (i < 0) return '#c8c8c8';
-  return i < base.length ? base[i]! : `hsl(${(i * 137.508) % 360} 65% 48%)`;
-}
+export { categoryColour } from './palette';

@@ -6,9 +6,19 @@
 export const CELL_KINDS = ['experiments', 'map', 'clusters', 'triplets', 'search', 'summary', 'taxonomy', 'import'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
 
+/**
+ * The map's filter: the categories of its current colouring it leaves out (legend names, plus the faces with no
+ * category at all), and whether those are faded or hidden. The map empties it when the colouring or K changes.
+ */
+export interface MapFilter {
+  hidden: string[];
+  hideNone: boolean;
+  mode: 'dim' | 'hide';
+}
+
 export interface CellParams {
   experiments: { selected: string[]; sortBy: string; descending: boolean };
-  map: { gallery: string | null; colourBy: 'label' | 'cluster' | 'tag' | 'person'; k: number };
+  map: { gallery: string | null; colourBy: 'label' | 'cluster' | 'tag' | 'person'; k: number; filter: MapFilter };
   clusters: { gallery: string | null; k: number; seed: number };
   search: { gallery: string | null; k: number; person: string };
   summary: { gallery: string | null; person: string | null; k: number };
@@ -48,6 +58,16 @@ const str = (v: unknown, fallback: string | null): string | null => (typeof v ==
 const int = (v: unknown, fallback: number, min: number, max: number): number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fallback;
 
+/** A stored map filter, or no filter (a notebook saved before the map had one, or a mangled value). */
+function mapFilter(raw: unknown): MapFilter {
+  const r = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  return {
+    hidden: Array.isArray(r.hidden) ? [...new Set(r.hidden.filter((h): h is string => typeof h === 'string'))] : [],
+    hideNone: r.hideNone === true,
+    mode: r.mode === 'hide' ? 'hide' : 'dim',
+  };
+}
+
 /** Parameters of a kind from whatever JSON was stored, each missing or invalid field replaced by its default. */
 export function parseParams<K extends CellKind>(kind: K, raw: Record<string, unknown>, defaultGallery: string | null): CellParams[K] {
   const gallery = str(raw.gallery, defaultGallery);
@@ -61,6 +81,7 @@ export function parseParams<K extends CellKind>(kind: K, raw: Record<string, unk
       gallery,
       colourBy: (['label', 'cluster', 'tag', 'person'] as const).find((c) => c === raw.colourBy) ?? 'label',
       k: int(raw.k, 8, 2, 200),
+      filter: mapFilter(raw.filter),
     }),
     clusters: () => ({ gallery, k: int(raw.k, 8, 2, 200), seed: int(raw.seed, 1, 0, 2 ** 31 - 1) }),
     search: () => ({ gallery, k: int(raw.k, 12, 1, 100), person: str(raw.person, '')! }),

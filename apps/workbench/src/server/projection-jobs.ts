@@ -9,8 +9,14 @@ import { engine } from './engine-client';
 import { galleryDir } from './galleries';
 import { type WorkbenchRoots } from './roots';
 
+/** The layout of a projection still running, as of one epoch. */
+export interface LayoutPreview {
+  readonly epoch: number;
+  readonly coordinates: Float32Array;
+}
+
 export type ProjectionJob =
-  | { readonly status: 'running'; readonly phase: string; readonly fraction: number; readonly startedAt: number }
+  | { readonly status: 'running'; readonly phase: string; readonly fraction: number; readonly startedAt: number; readonly preview: LayoutPreview | null }
   | { readonly status: 'done'; readonly view: ProjectionView }
   | { readonly status: 'failed'; readonly error: string };
 
@@ -33,11 +39,14 @@ export function startProjection(roots: WorkbenchRoots, galleryId: string): Proje
   if (existing && existing.status !== 'failed') return existing;
   const dir = galleryDir(roots, galleryId);
   const startedAt = Date.now();
-  const running: ProjectionJob = { status: 'running', phase: 'starting', fraction: 0, startedAt };
+  const running: ProjectionJob = { status: 'running', phase: 'starting', fraction: 0, startedAt, preview: null };
   jobs().set(galleryId, running);
   engine()
     .request({ op: 'project', gallery: dir, cacheDir: path.join(roots.data, 'projections') }, (p) => {
-      jobs().set(galleryId, { status: 'running', phase: p.phase, fraction: p.fraction, startedAt });
+      // Progress without a layout keeps the last one, so a poll between previews still has something to draw.
+      const previous = jobs().get(galleryId);
+      const preview = p.layout ?? (previous?.status === 'running' ? previous.preview : null);
+      jobs().set(galleryId, { status: 'running', phase: p.phase, fraction: p.fraction, startedAt, preview });
     })
     .then((view) => jobs().set(galleryId, { status: 'done', view }))
     .catch((err: Error) => jobs().set(galleryId, { status: 'failed', error: err.message }));
