@@ -3,11 +3,14 @@
  * build — UMAP projection to a map on screen (its first layout, then the finished one), the map's time to
  * interactive, its frame time under pan and zoom, hover hit-testing, K-Means at K = 100 from the slider — and the
  * map's time to interactive and frame time on a 200,000-face gallery (its layout synthetic, from the projection
- * cache). Figures are printed; only what must hold for them to mean anything is asserted.
+ * cache) — and an import job's photos/s on the face-api demo photos. Figures are printed; only what must hold
+ * for them to mean anything is asserted.
  */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Fixture, type OpenWorkbench, openFixtureWorkbench } from './fixture';
+import { BUNDLED_RUN, type Fixture, type OpenWorkbench, openFixtureWorkbench } from './fixture';
 import { setSlider } from './harness';
 
 let fixture: Fixture;
@@ -135,4 +138,36 @@ it('stays responsive on a 22,000-face gallery and draws 200,000 faces smoothly (
   expect(frames200k.frames).toBeGreaterThan(50);
   expect(await clusters.locator('[data-testid=cluster]').count()).toBe(100);
   expect(pageErrors).toEqual([]);
+});
+
+it('imports a folder of photos as a background job (photos/s printed)', async () => {
+  // The face-api demo photos (1,000–2,000 px, one to several faces each), four copies: 24 photos.
+  const folder = path.join(fixture.data, 'bench-photos');
+  mkdirSync(folder, { recursive: true });
+  for (let copy = 0; copy < 4; copy++) {
+    for (let i = 1; i <= 6; i++) copyFileSync(path.resolve(__dirname, `../../../node_modules/@vladmandic/face-api/demo/sample${i}.jpg`), path.join(folder, `c${copy}-sample${i}.jpg`));
+  }
+  const started = Date.now();
+  const response = await fetch(`${workbench.server.url}/api/imports`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ folder: 'bench-photos', runId: BUNDLED_RUN, name: 'bench-photos' }),
+  });
+  expect(response.status).toBe(201);
+  type Listing = { jobs: { spec: { name: string }; state: { status: string; done: number; faces: number; imagesPerSecond: number | null } }[] };
+  let job: Listing['jobs'][number] | undefined;
+  for (;;) {
+    const listing = (await (await fetch(`${workbench.server.url}/api/imports`)).json()) as Listing;
+    job = listing.jobs.find((j) => j.spec.name === 'bench-photos');
+    if (job && !['queued', 'running'].includes(job.state.status)) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  console.log(
+    [
+      `import job, ${job.state.done} photos (face-api demo photos × 4): ${job.state.status}, ${job.state.faces} faces`,
+      `  ${job.state.imagesPerSecond?.toFixed(2)} photos/s once the models are loaded; ${(job.state.done / seconds).toFixed(2)} photos/s from request to gallery (${seconds.toFixed(1)} s, model loading included)`,
+    ].join('\n'),
+  );
+  expect(job.state.status).toBe('completed');
 });

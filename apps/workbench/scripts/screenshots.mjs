@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Screenshots of each notebook cell for the README, taken from a running workbench:
 //   node apps/workbench/scripts/screenshots.mjs http://127.0.0.1:3000 [out-dir] [query-photo]
-// It opens the starter notebook, waits for each cell to finish loading, runs one search and one lasso, and
-// writes <cell>.png files (default out-dir: apps/workbench/docs/screenshots).
+// It opens the starter notebook, waits for each cell to finish loading, runs one search, zooms the map in to its
+// faces, inspects the run's rated triplets and imports a folder (data/<photo-folder>, default demo-photos, if it
+// exists), and writes <cell>.png files (default out-dir: apps/workbench/docs/screenshots).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +53,16 @@ await map.locator('[data-testid=map-tooltip] img').waitFor();
 await page.waitForTimeout(500);
 await shoot('map');
 
+// Zoomed in on the same spot until the faces are drawn, then one selected.
+for (let i = 0; i < 40 && Number((await map.locator('[data-testid=map]').getAttribute('data-thumbnails')) ?? 0) === 0; i++) {
+  await page.mouse.wheel(0, -240);
+  await page.waitForTimeout(120);
+}
+await page.waitForTimeout(1500);
+await page.mouse.click(box.x + point.x, box.y + point.y);
+await page.waitForTimeout(800);
+await shoot('map', 'map-faces');
+
 const clusters = cell('clusters');
 await clusters.locator('[data-testid=clusters]').waitFor({ timeout: 60_000 });
 await shoot('clusters');
@@ -69,5 +80,28 @@ await shoot('summary');
 await cell('taxonomy').getByRole('button', { name: 'Apply to gallery' }).click();
 await page.waitForTimeout(1500);
 await shoot('taxonomy');
+
+const addCell = async (kind, title) => {
+  if ((await page.locator(`[data-testid=cell-${kind}]`).count()) === 0) await page.getByRole('button', { name: `+ ${title}` }).click();
+};
+
+await addCell('triplets', 'Triplet inspector');
+const triplets = cell('triplets');
+await triplets.locator('[data-testid=triplet-source]').selectOption('run');
+await triplets.locator('[data-testid=triplet]').first().waitFor({ timeout: 120_000 });
+await page.waitForTimeout(1500);
+await shoot('triplets');
+
+await addCell('import', 'Import photos');
+const imports = cell('import');
+const folder = process.env.SCREENSHOT_PHOTO_FOLDER ?? 'demo-photos';
+if (await imports.locator(`[data-testid=import-folder] option[value="${folder}"]`).count()) {
+  await imports.locator('[data-testid=import-folder]').selectOption(folder);
+  await imports.locator('[data-testid=import-name]').fill(`${folder}-${Date.now().toString(36)}`);
+  await imports.locator('[data-testid=import-start]').click();
+  await imports.locator('[data-testid=import-job][data-status=completed]').first().waitFor({ timeout: 600_000 });
+  await page.waitForTimeout(800);
+}
+await shoot('import');
 
 await browser.close();
