@@ -32,8 +32,10 @@ await cell('experiments').locator('[data-testid=compare] [data-testid=learning-c
 await shoot('experiments');
 
 const map = cell('map');
-const canvas = map.locator('[data-testid=map] canvas');
+const canvas = map.locator('[data-testid=map][data-projection=done] canvas');
 await canvas.waitFor({ timeout: 600_000 });
+await page.waitForTimeout(500);
+await canvas.scrollIntoViewIfNeeded();
 const box = await canvas.boundingBox();
 // Hover near the densest part of the picture: scan for a painted pixel from the centre outwards.
 const point = await canvas.evaluate((el) => {
@@ -89,8 +91,19 @@ await addCell('triplets', 'Triplet inspector');
 const triplets = cell('triplets');
 await triplets.locator('[data-testid=triplet-source]').selectOption('run');
 await triplets.locator('[data-testid=triplet]').first().waitFor({ timeout: 120_000 });
-await page.waitForTimeout(1500);
-await shoot('triplets');
+await triplets.scrollIntoViewIfNeeded();
+// Every thumbnail loaded (lazy images load once scrolled to).
+for (const img of await triplets.locator('img').all()) {
+  await img.scrollIntoViewIfNeeded();
+  await img.evaluate((el) => (el.complete ? undefined : new Promise((resolve) => el.addEventListener('load', resolve, { once: true }))));
+}
+await page.waitForTimeout(500);
+// The first rows only: the most confident mistakes.
+await triplets.scrollIntoViewIfNeeded();
+const tripletsBox = await triplets.boundingBox();
+const scrollY = await page.evaluate(() => window.scrollY);
+await page.screenshot({ path: path.join(outDir, 'triplets.png'), fullPage: true, clip: { ...tripletsBox, y: tripletsBox.y + scrollY, height: Math.min(tripletsBox.height, 900) } });
+console.log(`wrote ${path.join(outDir, 'triplets.png')}`);
 
 await addCell('import', 'Import photos');
 const imports = cell('import');
