@@ -386,9 +386,11 @@ describe('workbench in Chromium', () => {
     // Uploaded photos: the one that is not an image is skipped at the door, the others imported.
     await imports.locator('[data-testid=import-files]').setInputFiles([{ name: 'sample4.jpg', mimeType: 'image/jpeg', buffer: readFileSync(DEMO_PHOTO(4)) }, { name: 'readme.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo') }]);
     await imports.locator('[data-testid=import-name]').fill('uploaded');
+    await imports.locator('[data-testid=import-fast]').check();
     await imports.locator('[data-testid=import-upload]').click();
     const uploaded = imports.locator('[data-testid=import-job][data-name=uploaded]');
     await expect.poll(() => uploaded.getAttribute('data-status'), { timeout: 240_000, interval: 1000 }).toBe('completed');
+    expect(await uploaded.textContent()).toContain('tiny detector');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -45,7 +45,8 @@ async function main(): Promise<void> {
       keepAll: false,
       personFrom: spec.personFrom,
       labelFrom: spec.labelFrom,
-      detector: null,
+      // Jobs written before the detector was a choice have none: the default detector.
+      detector: spec.detector ?? null,
       minConfidence: null,
       engine: 'fastest',
       workers: Math.min(2, availableParallelism()),

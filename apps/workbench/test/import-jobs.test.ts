@@ -69,7 +69,7 @@ describe('import jobs', () => {
 
   it('cancel stops a job, resume continues it', async () => {
     const folder = photoFolder('more', 3);
-    startImport(roots, { folder, runId: 'feenet-fer2013', name: 'paused' });
+    startImport(roots, { folder, runId: 'feenet-fer2013', name: 'paused', detector: 'tiny-face-detector' });
     await waitFor('paused', (j) => j.state.done >= 1);
     cancelImport(roots, 'paused');
     const stopped = await waitFor('paused', (j) => j.state.status !== 'running');
@@ -79,6 +79,7 @@ describe('import jobs', () => {
     const job = await waitFor('paused', (j) => j.state.status === 'completed' || j.state.status === 'failed');
     expect(job.state.status).toBe('completed');
     expect(job.state.done).toBe(10);
+    expect(job.spec.detector).toBe('tiny-face-detector');
   });
 
   it('refuses folders outside the data root, its own folders, unknown runs and taken names', () => {
@@ -87,5 +88,6 @@ describe('import jobs', () => {
     expect(() => startImport(roots, { folder: 'photos', runId: 'no-such-run', name: 'x' })).toThrow(/no run/);
     expect(() => startImport(roots, { folder: 'photos', runId: 'feenet-fer2013', name: 'demo' })).toThrow(/exists already/);
     expect(() => startImport(roots, { folder: 'photos', runId: 'feenet-fer2013', name: '../x' })).toThrow(/gallery name/);
+    expect(() => startImport(roots, { folder: 'photos', runId: 'feenet-fer2013', name: 'y', detector: 'yolo' })).toThrow(/"detector" must be/);
   });
 });

@@ -91,7 +91,10 @@ function ImportRow({ job, onAction }: { job: ImportJob; onAction: (action: 'canc
     <>
       <tr data-testid="import-job" data-name={spec.name} data-status={state.status}>
         <td>{job.gallery ?? spec.name}</td>
-        <td>data/{spec.folder}</td>
+        <td>
+          data/{spec.folder}
+          {spec.detector === 'tiny-face-detector' ? ' · tiny detector' : ''}
+        </td>
         <td>{spec.runId}</td>
         <td className={`status-${state.status}`}>{state.status}</td>
         <td style={{ minWidth: 180 }}>
@@ -147,10 +150,12 @@ function NewImport({
   const [runId, setRunId] = useState('');
   const [name, setName] = useState('');
   const [labels, setLabels] = useState(false);
+  const [fast, setFast] = useState(false);
   const [busy, setBusy] = useState(false);
   const files = useRef<HTMLInputElement>(null);
   const run = runId || runs.find((r) => r.bundled)?.runId || runs[0]?.runId || '';
 
+  const detector = fast ? 'tiny-face-detector' : 'ssd-mobilenet-v1';
   const start = async (upload: boolean) => {
     setBusy(true);
     try {
@@ -159,9 +164,10 @@ function NewImport({
         for (const f of Array.from(files.current?.files ?? [])) form.append('photos', f);
         form.set('name', name);
         form.set('runId', run);
+        form.set('detector', detector);
         await api('/api/imports/upload', { method: 'POST', body: form });
       } else {
-        await sendJson('/api/imports', 'POST', { folder, runId: run, name, labelFrom: labels ? 'folder' : 'none', personFrom: 'none' });
+        await sendJson('/api/imports', 'POST', { folder, runId: run, name, labelFrom: labels ? 'folder' : 'none', personFrom: 'none', detector });
       }
       setName('');
       onStarted();
@@ -211,6 +217,9 @@ function NewImport({
       </label>
       <label title="label = the photo's subfolder">
         <input type="checkbox" checked={labels} onChange={(e) => setLabels(e.target.checked)} /> subfolders are labels
+      </label>
+      <label title="face-api's tiny detector: about 3× faster, may miss small or turned faces">
+        <input type="checkbox" checked={fast} onChange={(e) => setFast(e.target.checked)} data-testid="import-fast" /> faster detector
       </label>
       <button disabled={busy || !name || !run || !folder} onClick={() => void start(false)} data-testid="import-start">
         Import folder

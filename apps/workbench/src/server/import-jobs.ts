@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { IMPORT_STATUSES, type ImportSpec, type ImportState } from '../import-protocol';
+import { IMPORT_DETECTORS, IMPORT_STATUSES, type ImportDetector, type ImportSpec, type ImportState } from '../import-protocol';
 import { isRunId, runDirectory } from './experiments';
 import { BadRequest } from './http';
 import { type WorkbenchRoots, resolveInRoot } from './roots';
@@ -113,7 +113,7 @@ export function photoFolders(roots: WorkbenchRoots): { folder: string; images: n
 /** Validates the request against the roots, writes the job's files and starts it. */
 export function startImport(
   roots: WorkbenchRoots,
-  request: { folder: unknown; runId: unknown; name: unknown; personFrom?: unknown; labelFrom?: unknown },
+  request: { folder: unknown; runId: unknown; name: unknown; personFrom?: unknown; labelFrom?: unknown; detector?: unknown },
 ): ImportJob {
   const { folder, runId, name } = request;
   if (typeof name !== 'string' || !isRunId(name)) throw new BadRequest('the gallery name must be 1–100 letters, digits, dots, dashes or underscores');
@@ -124,6 +124,8 @@ export function startImport(
     if (v === 'folder' || v === 'none') return v;
     throw new BadRequest(`"${field}" must be folder or none`);
   };
+  const detector = request.detector ?? 'ssd-mobilenet-v1';
+  if (!IMPORT_DETECTORS.includes(detector as ImportDetector)) throw new BadRequest(`"detector" must be ${IMPORT_DETECTORS.join(' or ')}`);
   const imagesDir = resolveInRoot(roots.data, folder);
   if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new BadRequest(`no folder "${folder}" under the data root`, 404);
   if (OWN_FOLDERS.has(folder.split('/')[0]!)) throw new BadRequest(`"${folder}" holds the workbench's own files, not photos`);
@@ -142,6 +144,7 @@ export function startImport(
     galleryDir,
     personFrom: choice(request.personFrom, 'personFrom'),
     labelFrom: choice(request.labelFrom, 'labelFrom'),
+    detector: detector as ImportDetector,
     createdAt: new Date().toISOString(),
   };
   mkdirSync(dir, { recursive: true });

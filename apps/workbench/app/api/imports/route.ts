@@ -12,7 +12,7 @@ export function GET(): Promise<Response> {
   });
 }
 
-/** Starts an import: { folder, runId, name, personFrom?, labelFrom? }. */
+/** Starts an import: { folder, runId, name, personFrom?, labelFrom?, detector? }. */
 export function POST(request: Request): Promise<Response> {
   return answer(async () => {
     const body = await jsonBody<Record<string, unknown>>(request);

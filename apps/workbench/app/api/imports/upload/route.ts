@@ -56,7 +56,7 @@ export function POST(request: Request): Promise<Response> {
       saved++;
     }
     if (saved === 0) throw new BadRequest(`none of the ${files.length} files is an image: ${skipped.map((s) => `${s.file} (${s.reason})`).join('; ')}`, 415);
-    const job = startImport(roots, { folder, runId: form.get('runId'), name });
+    const job = startImport(roots, { folder, runId: form.get('runId'), name, detector: form.get('detector') ?? undefined });
     return json({ job, saved, skipped }, { status: 201 });
   });
 }
