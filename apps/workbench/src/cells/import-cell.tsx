@@ -34,9 +34,9 @@ export function ImportCell({ onGalleriesChanged }: { onGalleriesChanged: () => v
         (l) => {
           if (stopped) return;
           setListing(l);
-          const done = new Set(l.jobs.filter((j) => j.gallery).map((j) => j.spec.name));
-          if (completed.current && [...done].some((n) => !completed.current!.has(n))) onGalleriesChanged();
-          completed.current = done;
+          const withGallery = new Set(l.jobs.filter((j) => j.gallery).map((j) => j.spec.name));
+          if (completed.current && [...withGallery].some((n) => !completed.current!.has(n))) onGalleriesChanged();
+          completed.current = withGallery;
         },
         (e: Error) => e.name !== 'AbortError' && setError(e.message),
       );
@@ -49,6 +49,10 @@ export function ImportCell({ onGalleriesChanged }: { onGalleriesChanged: () => v
     };
   }, [active, refreshKey, onGalleriesChanged]);
 
+  const onStarted = () => {
+    setError(null);
+    setRefreshKey((k) => k + 1);
+  };
   const act = (name: string, action: 'cancel' | 'resume') =>
     sendJson(`/api/imports/${encodeURIComponent(name)}`, 'POST', { action }).then(
       () => setRefreshKey((k) => k + 1),
@@ -58,7 +62,7 @@ export function ImportCell({ onGalleriesChanged }: { onGalleriesChanged: () => v
   return (
     <div>
       <ErrorLine error={error} />
-      {listing && <NewImport folders={listing.folders} runs={runs} onStarted={() => (setError(null), setRefreshKey((k) => k + 1))} onError={setError} />}
+      {listing && <NewImport folders={listing.folders} runs={runs} onStarted={onStarted} onError={setError} />}
       {listing && listing.jobs.length > 0 && (
         <table className="runs" data-testid="import-jobs">
           <thead>
