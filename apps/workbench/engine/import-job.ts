@@ -4,11 +4,11 @@
  * `state.json` current. SIGTERM stops it after the images in flight; a rerun resumes from the gallery folder's
  * embed log, so a cancelled job or one a server restart interrupted loses no finished image.
  */
-import { renameSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { buildPhotoGallery } from '@feenet/inference';
-import { type ImportFailure, type ImportSpec, type ImportState, RECENT_FAILURES } from '../src/import-protocol';
+import { type ImportFailure, type ImportSpec, type ImportState, RECENT_FAILURES, writeImportState } from '../src/import-protocol';
 
 const jobDir = process.argv[2];
 if (!jobDir) throw new Error('usage: import-job.ts <job folder>');
@@ -17,15 +17,13 @@ const previous = JSON.parse(readFileSync(path.join(jobDir, 'state.json'), 'utf8'
 
 let state: ImportState = { ...previous, status: 'running', pid: process.pid, error: null, report: null, updatedAt: new Date().toISOString() };
 let lastWrite = 0;
-/** Written to a temporary file and renamed, so the server never reads half a state. */
+/** Progress is written at most every 0.3 s; `force` for the first and the last state. */
 function save(next: Partial<ImportState>, force = false): void {
   state = { ...state, ...next, updatedAt: new Date().toISOString() };
   const now = Date.now();
   if (!force && now - lastWrite < 300) return;
   lastWrite = now;
-  const tmp = path.join(jobDir!, `state.json.${process.pid}`);
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, path.join(jobDir!, 'state.json'));
+  writeImportState(jobDir!, state);
 }
 
 const controller = new AbortController();
@@ -45,8 +43,7 @@ async function main(): Promise<void> {
       keepAll: false,
       personFrom: spec.personFrom,
       labelFrom: spec.labelFrom,
-      // Jobs written before the detector was a choice have none: the default detector.
-      detector: spec.detector ?? null,
+      detector: spec.detector,
       minConfidence: null,
       engine: 'fastest',
       workers: Math.min(2, availableParallelism()),
@@ -67,6 +64,7 @@ async function main(): Promise<void> {
   const ended = { pid: null, recentFailures: recent.slice(-RECENT_FAILURES) };
   switch (result.status) {
     case 'written':
+      // Every file is done now, also when this run had none left to do (and so no progress event to say so).
       return save({ ...ended, status: 'completed', report: result.report, done: state.total || result.images, faces: result.faces }, true);
     case 'exists':
       return save({ ...ended, status: 'completed', report: `the gallery already exists (${result.faces} faces)` }, true);

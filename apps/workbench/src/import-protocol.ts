@@ -1,3 +1,6 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
 /**
  * An import job's two files, shared by the server (src/server/import-jobs.ts) and the job process
  * (engine/import-job.ts): `job.json`, what to import (written once), and `state.json`, how far it got (rewritten
@@ -51,3 +54,10 @@ export interface ImportState {
 }
 
 export const RECENT_FAILURES = 50;
+
+/** Writes `state.json` through a temporary file and a rename, so a reader never sees half a state. */
+export function writeImportState(jobDir: string, state: ImportState): void {
+  const tmp = path.join(jobDir, `state.json.${process.pid}`);
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, path.join(jobDir, 'state.json'));
+}

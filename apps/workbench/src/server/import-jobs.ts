@@ -6,9 +6,9 @@
  * every finished image.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { IMPORT_DETECTORS, IMPORT_STATUSES, type ImportDetector, type ImportSpec, type ImportState } from '../import-protocol';
+import { IMPORT_DETECTORS, IMPORT_STATUSES, type ImportDetector, type ImportSpec, type ImportState, writeImportState as writeState } from '../import-protocol';
 import { isRunId, runDirectory } from './experiments';
 import { BadRequest } from './http';
 import { type WorkbenchRoots, resolveInRoot } from './roots';
@@ -26,12 +26,6 @@ const IMAGE_FILE = /\.(jpe?g|png|webp|gif|tiff?|avif|heic|heif|bmp)$/i;
 
 const importsDir = (roots: WorkbenchRoots) => path.join(roots.data, 'imports');
 const jobDir = (roots: WorkbenchRoots, name: string) => path.join(importsDir(roots), name);
-
-function writeState(dir: string, state: ImportState): void {
-  const tmp = path.join(dir, `state.json.server`);
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, path.join(dir, 'state.json'));
-}
 
 function readJob(roots: WorkbenchRoots, name: string): ImportJob | null {
   const dir = jobDir(roots, name);
